@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# resmgr: build a Rust-enabled Linux 7.3 with this overlay and test it under QEMU.
+# Everything big (toolchain chroot, kernel tree, objects) lives in RESMGR_CACHE
+# (default /var/cache/resmgr), outside the clone. See README.md.
+
+export RESMGR_CACHE ?= /var/cache/resmgr
+KIT := $(CURDIR)/kit
+
+.PHONY: help demo test toolchain prepare build run shell check series bench stress clean-cache
+
+help:
+	@sed -n 's/^## //p' README.md 2>/dev/null || echo "targets: demo test build run shell check series"
+
+## make toolchain   provision the toolchain (host or chroot), idempotent
+toolchain:
+	@$(KIT)/provision.sh
+
+## make prepare     kernel work tree: base + kit/patches + overlay (incremental)
+prepare: toolchain
+	@$(KIT)/prepare.sh
+
+## make build       configure and build the kernel (incremental)
+build: toolchain
+	@$(KIT)/build.sh
+
+## make test        build, boot, run all KUnit cases and kselftests
+test:
+	@$(KIT)/test.sh
+
+## make demo        the user story, narrated, in the booted kernel
+demo:
+	@$(KIT)/demo.sh
+
+## make run CMD=..  run a shell command in the booted test kernel (/repo = this repo)
+run: build
+	@$(KIT)/vm.sh '$(CMD)'
+
+## make shell       interactive shell in the booted test kernel
+shell: build
+	@$(KIT)/vm.sh
+
+## make check       rustfmtcheck, CLIPPY=1 build, rustdoc, checkpatch on the series
+check: build
+	@$(KIT)/check.sh
+
+## make series      write the change as a patch series against the base
+series: prepare
+	@$(KIT)/series.sh
+
+bench stress:
+	@echo "make $@: not yet available (issue: proof under load)"; exit 2
+
+## make clean-cache remove the toolchain, tree and objects in $(RESMGR_CACHE)
+clean-cache:
+	@$(KIT)/clean-cache.sh

@@ -1,0 +1,11 @@
+#!/bin/bash
+# Build the kernel and modules (incremental). Full log in $CACHE/build/build.log.
+. "$(dirname "$0")/lib.sh"
+"$KIT/prepare.sh"
+"$KIT/config.sh"
+step "building the kernel (log: $HB/build.log)"
+if ! in_chroot $KMAKE ${CLIPPY:+CLIPPY=1} all >"$HB/build.log" 2>&1; then
+  grep -E 'error|Error' "$HB/build.log" | head -40 >&2
+  die "kernel build failed, see $HB/build.log"
+fi
+step "kernel built: $(in_chroot $KMAKE -s kernelrelease)"

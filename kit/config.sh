@@ -1,0 +1,47 @@
+#!/bin/bash
+# Configure the kernel: virtme-ng's --allnoconfig base plus kit/resmgr.config,
+# then verify that every symbol the fragment asks for really is set.
+# Re-runs only when the fragment (or the series, which may add symbols) changed.
+. "$(dirname "$0")/lib.sh"
+
+FRAG=$KIT/resmgr.config
+want=$(cat "$FRAG" "$HB/patches.applied" | sha256sum)
+if [ -f "$HB/out/.config" ] && [ "$(cat "$HB/config.applied" 2>/dev/null)" = "$want" ]; then
+  exit 0
+fi
+
+if [ ! -f "$HB/out/.config" ]; then
+  step "base config: virtme-configkernel --allnoconfig"
+  in_chroot sh -c "cd $KSRC && virtme-configkernel --allnoconfig --arch x86_64 LLVM=$LLVM_SUFFIX O=$KOUT" >"$HB/config.log" 2>&1 \
+    || die "base config failed, see $HB/config.log"
+fi
+step "applying kit/resmgr.config"
+in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" rustavailable >/dev/null || die "Rust is not available to the kernel build"
+args=()
+while IFS= read -r line; do
+  case "$line" in
+    CONFIG_*=y) k=${line%%=*}; args+=(--enable "${k#CONFIG_}");;
+    CONFIG_*=m) k=${line%%=*}; args+=(--module "${k#CONFIG_}");;
+    CONFIG_*=*) k=${line%%=*}; args+=(--set-val "${k#CONFIG_}" "${line#*=}");;
+    "# CONFIG_"*" is not set") k=${line#\# CONFIG_}; args+=(--disable "${k%% is not set}");;
+  esac
+done < "$FRAG"
+# Apply twice: some symbols only become visible once their dependencies are set.
+for _ in 1 2; do
+  in_chroot "$KSRC/scripts/config" --file "$KOUT/.config" "${args[@]}"
+  in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" olddefconfig
+done
+
+dropped=()
+while IFS= read -r line; do
+  case "$line" in
+    CONFIG_*=*) grep -qxF "$line" "$HB/out/.config" || dropped+=("$line (got: $(grep -E "^${line%%=*}=|^# ${line%%=*} is not set" "$HB/out/.config" || echo unset))");;
+    "# CONFIG_"*" is not set") k=${line#\# }; k=${k%% is not set}; grep -q "^$k=" "$HB/out/.config" && dropped+=("$k still set");;
+  esac
+done < "$FRAG"
+if [ ${#dropped[@]} -gt 0 ]; then
+  printf 'config: dropped by olddefconfig (missing dependency?): %s\n' "${dropped[@]}" >&2
+  exit 1
+fi
+echo "$want" > "$HB/config.applied"
+step "config OK: all $(grep -c '^CONFIG_\|^# CONFIG_' "$FRAG") fragment lines present"

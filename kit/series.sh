@@ -1,0 +1,51 @@
+#!/bin/bash
+# `make series`: write the project as a git format-patch series against the
+# recorded base, one patch per kit/patches entry with its overlay files folded
+# in (kit/series.map), plus a cover letter. Output: $SERIES_DIR (default
+# <cache>/series). Works on a private index: the work tree is not touched.
+. "$(dirname "$0")/lib.sh"
+
+OUTDIR=${SERIES_DIR:-$HB/series}
+G="git -C $HB/linux"
+export GIT_INDEX_FILE=$HB/series.index GIT_AUTHOR_NAME="resmgr developers" \
+  GIT_AUTHOR_EMAIL=resmgr@localhost GIT_COMMITTER_NAME="resmgr developers" \
+  GIT_COMMITTER_EMAIL=resmgr@localhost GIT_AUTHOR_DATE="@0 +0000" GIT_COMMITTER_DATE="@0 +0000"
+rm -f "$GIT_INDEX_FILE"
+$G read-tree base
+
+mapped=$(mktemp)
+head=$($G rev-parse base)
+for p in $(grep -v '^#' "$KIT/patches/series"); do
+  tmp=$(mktemp -d)
+  git mailinfo "$tmp/msg" "$tmp/patch" < "$KIT/patches/$p" > "$tmp/info"
+  subject=$(sed -n 's/^Subject: //p' "$tmp/info")
+  $G apply --cached "$tmp/patch" || die "series: $p does not apply to the base"
+  for path in $(sed -n "s/^$p: //p" "$KIT/series.map"); do
+    (cd "$REPO" && git ls-files --cached --others --exclude-standard -- "$path") | while read -r f; do
+      blob=$(git -C "$REPO" hash-object -w --no-filters "$f" 2>/dev/null || $G hash-object -w "$REPO/$f")
+      $G update-index --add --cacheinfo "100644,$blob,$f"
+      echo "$f" >> "$mapped"
+    done
+  done
+  tree=$($G write-tree)
+  head=$( (echo "$subject"; echo; cat "$tmp/msg") | $G commit-tree "$tree" -p "$head")
+  rm -rf "$tmp"
+done
+
+# Every overlay file must belong to a patch.
+unmapped=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- Documentation drivers include rust samples tools \
+  | sort | comm -23 - <(sort -u "$mapped"))
+rm -f "$mapped"
+[ -z "$unmapped" ] || die "series: overlay files not in kit/series.map: $unmapped"
+
+rm -rf "$OUTDIR"
+$G format-patch -q --cover-letter --zero-commit -o "$OUTDIR" "base..$head"
+cover=$(ls "$OUTDIR"/0000-cover-letter.patch)
+python3 - "$cover" "$REPO/kit/cover-letter.txt" <<'PY'
+import sys
+cover, text = sys.argv[1], open(sys.argv[2]).read().split("\n", 1)
+s = open(cover).read()
+s = s.replace("*** SUBJECT HERE ***", text[0]).replace("*** BLURB HERE ***", text[1].strip())
+open(cover, "w").write(s)
+PY
+step "series: $(ls "$OUTDIR" | wc -l) files in $OUTDIR"

@@ -1,0 +1,23 @@
+#!/bin/bash
+# `make test`: build (incremental), boot once, run every KUnit case (at boot)
+# and kselftest, and print one 'N passed, N failed' line. Non-zero exit on any
+# failure, any kernel report in the guest log, or a guest that does not return.
+. "$(dirname "$0")/lib.sh"
+
+"$KIT/provision.sh"
+"$KIT/build.sh"
+"$KIT/selftests.sh"
+KSELFTESTS=${KSELFTESTS:-"-t gpio:gpio-sim.sh -t gpio:gpio-cdev-uaf.sh -c resmgr"}
+step "running the tests in the guest"
+vm_rc=0
+"$KIT/vm.sh" "bash /repo/kit/guest/test.sh $KSELFTESTS" > "$HB/test-console.log" 2>&1 || vm_rc=$?
+grep -E '^(ok|not ok) |^# (ok|not ok) ' "$HB/results/kselftest.tap" 2>/dev/null | sed 's/^/  /' || true
+step "guest finished (vm status $vm_rc)"
+in_chroot python3 "$KSRC/tools/testing/kunit/kunit.py" parse "$B/results/dmesg.txt" > "$HB/kunit.txt" 2>&1 || true
+if [ "$vm_rc" != 0 ]; then
+  grep -A40 '^vm: ' "$HB/test-console.log" || tail -20 "$HB/test-console.log"
+  echo "test: guest run failed (status $vm_rc); console: $HB/results/console.log"
+fi
+# The guest run itself counts as one more check: a report or a lost guest fails it.
+exec python3 "$KIT/count.py" --guest-status "$vm_rc" "$HB/kunit.txt" \
+  "$HB/results/samples.tap" "$HB/results/kselftest.tap"
