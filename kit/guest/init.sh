@@ -8,6 +8,11 @@ mount -t sysfs sys /sys 2>/dev/null
 mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts devpts /dev/pts 2>/dev/null
+# What udev would create: the kselftest runner writes to /dev/stdout.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 for d in /tmp /run /var/tmp /root /dev/shm; do mount -t tmpfs tmpfs $d; done
 mount -t configfs none /sys/kernel/config
 mount -t debugfs none /sys/kernel/debug
