@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Resource manager: provider shells that make unbind safe for consumers.
+//!
+//! A driver that hands out resources (GPIO lines, regulators, character
+//! devices) often has consumers that outlive it: an open file, a handle kept by
+//! another driver. `resmgr` puts one *shell* between them:
+//!
+//! ```text
+//!   driver (owner)                 consumers
+//!   Provider<T> ----owns----+      Handle<T>  Handle<T>  ...  (weak: keep the shell, never T)
+//!       |                   v          |          |
+//!       |            Arc<Shell<T>> <---+----------+
+//!       |            +-------------------------------+
+//!       |            | SRCU-fast domain (one/provider)|
+//!       +--revoke--> | imp: SRCU-protected *T  ------+--> T (the implementation)
+//!                    | revocation notices, registry  |
+//!                    +-------------------------------+
+//!   every access:  Handle::access() -> Guard<'_, T> (read index on the stack, !Send)
+//! ```
+//!
+//! Revoking a provider (explicitly, by dropping the [`Provider`], or through
+//! devres when its device is unbound) is a fence, like `free_irq()`: the
+//! pointer is cleared, revocation notices are delivered, readers already inside
+//! are waited for with one expedited SRCU grace period, and then `T` is
+//! dropped. Every later [`Handle::access`] returns [`ENODEV`]. Handles stay
+//! valid objects until the last one is dropped, and a provider that comes back
+//! is a new shell, so stale handles stay revoked forever.
+//!
+//! Code that can prove the provider's device is bound (a `&Device<Bound>`) reads
+//! through [`Provider::access`] with no SRCU section at all.
+//!
+//! Consumers find providers by name in a per-subsystem [`Registry`].
+//!
+//! See `Documentation/rust/resmgr.rst` for the contract and worked examples.
+//!
+//! [`ENODEV`]: crate::error::code::ENODEV
+
+mod handle;
+mod notice;
+mod provider;
+mod registry;
+mod shell;
+
+#[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
+mod tests;
+
+pub use handle::{
+    Guard,
+    Handle, //
+};
+pub use notice::{
+    Notice,
+    RevokeNotify, //
+};
+pub use provider::Provider;
+pub use registry::Registry;
+pub use crate::define_resource_registry;

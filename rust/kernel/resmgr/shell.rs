@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The provider shell: one SRCU-fast domain guarding one implementation pointer.
+
+use super::{
+    handle::Guard,
+    notice::NoticeList,
+    registry::Registry, //
+};
+use crate::{
+    prelude::*,
+    sync::{
+        Arc,
+        CondVar,
+        Mutex,
+        SrcuFast, //
+    },
+};
+use core::{
+    ptr::{
+        self,
+        NonNull, //
+    },
+    sync::atomic::{
+        AtomicPtr,
+        Ordering, //
+    },
+};
+
+/// Revocation state of a shell, protected by [`Shell::state`].
+pub(crate) struct State<T: Send + Sync + 'static> {
+    /// Set (once) by [`Shell::revoke`] after the implementation pointer was cleared.
+    pub(crate) revoked: bool,
+    /// Callbacks to run once on revocation.
+    pub(crate) notices: NoticeList,
+    /// The registry this shell is listed in, if any.
+    pub(crate) registry: Option<&'static Registry<T>>,
+}
+
+/// The object shared by a [`Provider`](super::Provider) and its handles.
+///
+/// # Invariants
+///
+/// - `imp` is null or comes from `KBox::into_raw()` of a pinned `KBox<T>` owned by the shell;
+///   the `T` is never moved.
+/// - Once `imp` is null it never becomes non-null again.
+/// - A non-null value loaded from `imp` inside a read-side critical section of `srcu` stays
+///   valid until that section ends: [`Shell::revoke`] clears `imp` and waits for a grace period
+///   of `srcu` before dropping the `T`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Shell<T: Send + Sync + 'static> {
+    #[pin]
+    srcu: SrcuFast,
+    imp: AtomicPtr<T>,
+    /// Serialises revokers, so that every `revoke()` returns only after the fence completed.
+    #[pin]
+    revoke_lock: Mutex<()>,
+    #[pin]
+    pub(crate) state: Mutex<State<T>>,
+    /// Signalled once the shell is revoked.
+    #[pin]
+    pub(crate) revoked_cv: CondVar,
+}
+
+impl<T: Send + Sync + 'static> Shell<T> {
+    /// Allocates the implementation and a shell around it.
+    pub(crate) fn new<E>(init: impl PinInit<T, E>) -> Result<Arc<Self>>
+    where
+        Error: From<E>,
+    {
+        let imp = KBox::pin_init(init, GFP_KERNEL)?;
+        // SAFETY: The `T` is never moved out of its allocation: it is only ever accessed
+        // through shared references and finally dropped in place by `KBox::from_raw`.
+        Self::wrap(KBox::into_raw(unsafe { Pin::into_inner_unchecked(imp) }))
+    }
+
+    /// Allocates a shell around `raw`, taking ownership of it (also on failure).
+    fn wrap(raw: *mut T) -> Result<Arc<Self>> {
+        let (srcu, revoke_lock) = (classes::srcu(), classes::revoke_lock());
+        let (state, revoked_cv) = (classes::state(), classes::revoked_cv());
+        let shell = Arc::pin_init(
+            try_pin_init!(Self {
+                srcu <- SrcuFast::new(srcu.0, srcu.1),
+                // INVARIANT: `raw` comes from `KBox::into_raw()` of a pinned `KBox<T>`.
+                imp: AtomicPtr::new(raw),
+                revoke_lock <- Mutex::new((), revoke_lock.0, revoke_lock.1),
+                state <- Mutex::new(
+                    State {
+                        revoked: false,
+                        notices: NoticeList::new(),
+                        registry: None,
+                    },
+                    state.0,
+                    state.1,
+                ),
+                revoked_cv <- CondVar::new(revoked_cv.0, revoked_cv.1),
+            }? Error),
+            GFP_KERNEL,
+        );
+        if shell.is_err() {
+            // SAFETY: The caller passed ownership of `raw`, from `KBox::into_raw()`, and it was
+            // not shared.
+            drop(unsafe { KBox::from_raw(raw) });
+        }
+        shell
+    }
+
+    /// Enters a read-side critical section and returns a guard to the implementation.
+    #[inline]
+    pub(crate) fn read(&self) -> Result<Guard<'_, T>> {
+        let srcu = self.srcu.read_lock();
+        let imp = NonNull::new(self.imp.load(Ordering::Acquire)).ok_or(ENODEV)?;
+        // SAFETY: `imp` was loaded non-null inside the read-side critical section held by
+        // `srcu`, so by the type invariants it stays valid for as long as `srcu` is held.
+        Ok(unsafe { Guard::new(srcu, imp) })
+    }
+
+    /// Returns the implementation without entering a read-side critical section.
+    ///
+    /// # Safety
+    ///
+    /// The caller must guarantee that the shell is not revoked for the returned lifetime.
+    #[inline]
+    pub(crate) unsafe fn access_unchecked(&self) -> Result<&T> {
+        let imp = self.imp.load(Ordering::Acquire);
+        if imp.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `imp` is non-null, so by the type invariants it points to a valid `T` that
+        // is only dropped by a revocation, which the caller guarantees does not happen for
+        // the returned lifetime.
+        Ok(unsafe { &*imp })
+    }
+
+    /// Returns whether the implementation pointer has been cleared.
+    #[inline]
+    pub(crate) fn is_revoked(&self) -> bool {
+        self.imp.load(Ordering::Relaxed).is_null()
+    }
+
+    /// The revocation fence.
+    ///
+    /// Clears the implementation pointer, unlists the shell from its registry, delivers the
+    /// revocation notices, waits for readers already inside (one expedited grace period), then
+    /// drops the implementation. Returns `true` if this call revoked, `false` if the shell was
+    /// already revoked; either way no reader is inside when it returns.
+    ///
+    /// Must not be called from inside a read-side critical section of this shell.
+    pub(crate) fn revoke(&self) -> bool {
+        crate::task::might_sleep();
+        let _fence = self.revoke_lock.lock();
+        let raw = self.imp.swap(ptr::null_mut(), Ordering::AcqRel);
+        if raw.is_null() {
+            return false;
+        }
+
+        let (notices, registry) = {
+            let mut state = self.state.lock();
+            state.revoked = true;
+            (state.notices.take(), state.registry.take())
+        };
+        if let Some(registry) = registry {
+            registry.unlist(self);
+        }
+        self.revoked_cv.notify_all();
+        notices.notify_all();
+
+        self.srcu.synchronize_expedited();
+
+        // SAFETY: `raw` was the non-null implementation pointer, which this call swapped out
+        // (no later reader can load it) and, after the grace period above, no reader that
+        // loaded it earlier is still inside. By the type invariants it came from
+        // `KBox::into_raw()` of a pinned box.
+        drop(unsafe { KBox::from_raw(raw) });
+        true
+    }
+
+    /// Sleeps until the shell is revoked, or a signal arrives (`ERESTARTSYS`).
+    pub(crate) fn wait_revoked(&self) -> Result {
+        let mut state = self.state.lock();
+        while !state.revoked {
+            if self.revoked_cv.wait_interruptible(&mut state) {
+                return Err(ERESTARTSYS);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[pinned_drop]
+impl<T: Send + Sync + 'static> PinnedDrop for Shell<T> {
+    fn drop(self: Pin<&mut Self>) {
+        let raw = self.imp.load(Ordering::Acquire);
+        if !raw.is_null() {
+            // SAFETY: The last reference to the shell is gone, so no guard (which borrows a
+            // reference) exists; by the type invariants `raw` came from `KBox::into_raw()`.
+            drop(unsafe { KBox::from_raw(raw) });
+        }
+    }
+}
+
+/// Lock classes of the shell's locks.
+///
+/// One class per lock for every `Shell<T>`: the functions are not generic, so each has one
+/// static key and one name (a `static_lock_class!()` inside a generic function would pair one
+/// key with a different name string per monomorphisation, which lockdep rejects). The names
+/// are statics too: a string literal may be duplicated when a function is inlined into another
+/// crate, while a static has one address.
+mod classes {
+    use crate::{
+        prelude::*,
+        static_lock_class,
+        sync::LockClassKey, //
+    };
+
+    pub(super) fn srcu() -> (&'static CStr, Pin<&'static LockClassKey>) {
+        static NAME: &CStr = c"resmgr::Shell::srcu";
+        (NAME, static_lock_class!())
+    }
+
+    pub(super) fn revoke_lock() -> (&'static CStr, Pin<&'static LockClassKey>) {
+        static NAME: &CStr = c"resmgr::Shell::revoke_lock";
+        (NAME, static_lock_class!())
+    }
+
+    pub(super) fn state() -> (&'static CStr, Pin<&'static LockClassKey>) {
+        static NAME: &CStr = c"resmgr::Shell::state";
+        (NAME, static_lock_class!())
+    }
+
+    pub(super) fn revoked_cv() -> (&'static CStr, Pin<&'static LockClassKey>) {
+        static NAME: &CStr = c"resmgr::Shell::revoked_cv";
+        (NAME, static_lock_class!())
+    }
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests for the resource manager: the revocation fence and its users.
+
+use crate::prelude::*;
+
+#[kunit_tests(rust_resmgr)]
+mod tests {
+    use super::super::{
+        shell::Shell,
+        Handle,
+        Provider,
+        RevokeNotify, //
+    };
+    use crate::{
+        define_resource_registry,
+        device::{
+            Bound,
+            Device, //
+        },
+        faux,
+        new_mutex,
+        prelude::*,
+        sync::{
+            completion::Completion,
+            Arc,
+            Mutex, //
+        },
+        time::{
+            delay::fsleep,
+            Delta, //
+        },
+        workqueue,
+    };
+    use core::sync::atomic::{
+        AtomicBool,
+        AtomicU32,
+        AtomicUsize,
+        Ordering, //
+    };
+
+    /// An implementation that counts its drops and checks it is read while alive.
+    struct Impl {
+        value: u32,
+        alive: AtomicBool,
+        drops: Arc<AtomicU32>,
+    }
+
+    impl Impl {
+        fn new(value: u32, drops: &Arc<AtomicU32>) -> Self {
+            Self {
+                value,
+                alive: AtomicBool::new(true),
+                drops: drops.clone(),
+            }
+        }
+
+        fn read(&self) -> u32 {
+            // A use-after-drop would see `alive == false` (or KASAN would report it).
+            assert!(self.alive.load(Ordering::Relaxed));
+            self.value
+        }
+    }
+
+    impl Drop for Impl {
+        fn drop(&mut self) {
+            self.alive.store(false, Ordering::Relaxed);
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn counter() -> Result<Arc<AtomicU32>> {
+        Ok(Arc::new(AtomicU32::new(0), GFP_KERNEL)?)
+    }
+
+    #[test]
+    fn access_before_and_after_revoke() -> Result {
+        let drops = counter()?;
+        let provider = Provider::new(Impl::new(7, &drops))?;
+        let handle = provider.handle();
+        assert_eq!(handle.access()?.read(), 7);
+        assert_eq!(handle.with(|i| i.read())?, 7);
+        assert!(!handle.is_revoked());
+
+        provider.revoke();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert!(handle.is_revoked());
+        assert_eq!(handle.access().err(), Some(ENODEV));
+        assert_eq!(handle.with(|i| i.read()), Err(ENODEV));
+        Ok(())
+    }
+
+    #[test]
+    fn revoke_is_idempotent() -> Result {
+        let drops = counter()?;
+        let shell = Shell::new(Impl::new(1, &drops))?;
+        assert!(shell.revoke());
+        assert!(!shell.revoke());
+        assert!(!shell.revoke());
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn handles_outlive_provider_in_every_order() -> Result {
+        // Provider first, then the handles in creation order.
+        let drops = counter()?;
+        let provider = Provider::new(Impl::new(1, &drops))?;
+        let (a, b) = (provider.handle(), provider.handle());
+        drop(provider);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert_eq!(a.access().err(), Some(ENODEV));
+        drop(a);
+        assert_eq!(b.access().err(), Some(ENODEV));
+        drop(b);
+
+        // Handles first (in reverse order): the implementation stays until the provider goes.
+        let drops = counter()?;
+        let provider = Provider::new(Impl::new(2, &drops))?;
+        let (a, b) = (provider.handle(), provider.handle());
+        drop(b);
+        drop(a);
+        assert_eq!(drops.load(Ordering::Relaxed), 0);
+        assert_eq!(provider.handle().access()?.read(), 2);
+        drop(provider);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+
+        // Interleaved, with a clone made after the revocation.
+        let drops = counter()?;
+        let provider = Provider::new(Impl::new(3, &drops))?;
+        let a = provider.handle();
+        let b = a.clone();
+        drop(a);
+        drop(provider);
+        let c = b.clone();
+        drop(b);
+        assert_eq!(c.access().err(), Some(ENODEV));
+        drop(c);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn revoke_waits_for_guard() -> Result {
+        let drops = counter()?;
+        let provider = Provider::new(Impl::new(5, &drops))?;
+        let handle = provider.handle();
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let returned = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+
+        let guard = handle.access()?;
+        {
+            let (done, returned) = (done.clone(), returned.clone());
+            workqueue::system().try_spawn(GFP_KERNEL, move || {
+                provider.revoke();
+                returned.store(true, Ordering::Release);
+                done.complete_all();
+            })?;
+        }
+        // The revoker has cleared the pointer (new accesses fail) but must wait for us.
+        let mut waited = 0;
+        while !handle.is_revoked() && waited < 2000 {
+            fsleep(Delta::from_millis(1));
+            waited += 1;
+        }
+        assert!(handle.is_revoked());
+        assert_eq!(handle.access().err(), Some(ENODEV));
+        fsleep(Delta::from_millis(200));
+        assert!(!returned.load(Ordering::Acquire));
+        assert_eq!(guard.read(), 5);
+        assert_eq!(drops.load(Ordering::Relaxed), 0);
+
+        drop(guard);
+        done.wait_for_completion();
+        assert!(returned.load(Ordering::Acquire));
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        Ok(())
+    }
+
+    struct CountNotice(AtomicU32);
+
+    impl RevokeNotify for CountNotice {
+        fn revoked(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn notices_exactly_once() -> Result {
+        let provider = Provider::new(0u32)?;
+        let handle = provider.handle();
+        let mut early = KVec::new();
+        let mut notices = KVec::new();
+        for _ in 0..4 {
+            let n = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
+            notices.push(handle.notify_on_revoke(n.clone())?, GFP_KERNEL)?;
+            early.push(n, GFP_KERNEL)?;
+        }
+        // A cancelled notice never runs.
+        let cancelled = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
+        drop(handle.notify_on_revoke(cancelled.clone())?);
+
+        let shell_handle = handle.clone();
+        drop(provider);
+        // Revoking again (as devres would after an explicit revoke) notifies no one again.
+        assert!(!shell_handle.shell_for_test().revoke());
+
+        for n in early.iter() {
+            assert_eq!(n.0.load(Ordering::Relaxed), 1);
+        }
+        assert_eq!(cancelled.0.load(Ordering::Relaxed), 0);
+
+        let late = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
+        let late_notice = handle.notify_on_revoke(late.clone())?;
+        assert_eq!(late.0.load(Ordering::Relaxed), 1);
+        drop(late_notice);
+        drop(notices);
+        assert_eq!(late.0.load(Ordering::Relaxed), 1);
+        // Waiting for a revoked provider returns at once.
+        handle.wait_revoked()?;
+        Ok(())
+    }
+
+    define_resource_registry!(TEST_REGISTRY: Impl);
+
+    #[test]
+    fn registry_lookup_duplicates_and_rebind() -> Result {
+        let drops = counter()?;
+        assert_eq!(TEST_REGISTRY.lookup(c"chip0").err(), Some(ENOENT));
+
+        let first = Provider::new(Impl::new(10, &drops))?;
+        first.register(&TEST_REGISTRY, c"chip0")?;
+        assert_eq!(first.register(&TEST_REGISTRY, c"chip1").err(), Some(EBUSY));
+        let dup = Provider::new(Impl::new(11, &drops))?;
+        assert_eq!(dup.register(&TEST_REGISTRY, c"chip0").err(), Some(EEXIST));
+        dup.register(&TEST_REGISTRY, c"chip1")?;
+        assert_eq!(TEST_REGISTRY.len(), 2);
+
+        let stale = TEST_REGISTRY.lookup(c"chip0")?;
+        assert_eq!(stale.access()?.read(), 10);
+        assert_eq!(TEST_REGISTRY.lookup(c"chip1")?.access()?.read(), 11);
+        assert_eq!(TEST_REGISTRY.lookup(c"nope").err(), Some(ENOENT));
+
+        // "Unbind" chip0 and "bind" it again: a new provider under the same name.
+        drop(first);
+        assert_eq!(TEST_REGISTRY.lookup(c"chip0").err(), Some(ENOENT));
+        let second = Provider::new(Impl::new(20, &drops))?;
+        second.register(&TEST_REGISTRY, c"chip0")?;
+        let fresh = TEST_REGISTRY.lookup(c"chip0")?;
+        assert_eq!(fresh.access()?.read(), 20);
+        assert_eq!(stale.access().err(), Some(ENODEV));
+        assert!(!stale.same_provider(&fresh));
+
+        // A revoked provider cannot be listed.
+        let shell = Shell::new(Impl::new(30, &drops))?;
+        shell.revoke();
+        let late = Provider::from_shell_for_test(shell);
+        assert_eq!(late.register(&TEST_REGISTRY, c"chip2").err(), Some(ENODEV));
+
+        drop(second);
+        drop(dup);
+        drop(late);
+        assert!(TEST_REGISTRY.is_empty());
+        assert_eq!(drops.load(Ordering::Relaxed), 4);
+        assert_eq!(stale.access().err(), Some(ENODEV));
+        assert_eq!(fresh.access().err(), Some(ENODEV));
+        Ok(())
+    }
+
+    #[test]
+    fn devres_revokes_on_unbind() -> Result {
+        let drops = counter()?;
+        let reg = faux::Registration::new(c"rust-resmgr-kunit", None)?;
+        let dev: &Device<Bound> = reg.as_ref().as_ref();
+        let provider = Provider::new_bound(dev, Impl::new(42, &drops))?;
+        let handle = provider.handle();
+
+        // The zero-cost path, with the proof of binding.
+        assert_eq!(provider.access(dev)?.read(), 42);
+        let unbound = Provider::new(Impl::new(1, &drops))?;
+        assert_eq!(unbound.access(dev).err(), Some(EINVAL));
+        drop(unbound);
+
+        // Unregistering the faux device unbinds it: devres revokes the provider.
+        drop(reg);
+        assert!(provider.is_revoked());
+        assert!(handle.is_revoked());
+        assert_eq!(handle.access().err(), Some(ENODEV));
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+        drop(provider); // Revoking again is a no-op.
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+        Ok(())
+    }
+
+    /// State shared by the hammering workers.
+    #[pin_data]
+    struct Hammer {
+        handle: Handle<Impl>,
+        ok: AtomicUsize,
+        enodev: AtomicUsize,
+        bad: AtomicUsize,
+        #[pin]
+        finished: Mutex<usize>,
+        #[pin]
+        all_done: Completion,
+    }
+
+    const WORKERS: usize = 4;
+
+    #[test]
+    fn concurrent_access_during_revoke() -> Result {
+        for round in 0..20u32 {
+            let drops = counter()?;
+            let provider = Provider::new(Impl::new(round, &drops))?;
+            let handle = provider.handle();
+            let hammer = Arc::pin_init(
+                pin_init!(Hammer {
+                    handle,
+                    ok: AtomicUsize::new(0),
+                    enodev: AtomicUsize::new(0),
+                    bad: AtomicUsize::new(0),
+                    finished <- new_mutex!(0),
+                    all_done <- Completion::new(),
+                }),
+                GFP_KERNEL,
+            )?;
+            for _ in 0..WORKERS {
+                let h = hammer.clone();
+                workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+                    // Keep going until the revocation has been seen a few times.
+                    let mut seen_enodev = 0;
+                    let mut iterations = 0u32;
+                    while seen_enodev < 16 && iterations < 1_000_000 {
+                        iterations += 1;
+                        match h.handle.access() {
+                            Ok(imp) if imp.read() == round => {
+                                h.ok.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(e) if e == ENODEV => {
+                                h.enodev.fetch_add(1, Ordering::Relaxed);
+                                seen_enodev += 1;
+                            }
+                            _ => {
+                                h.bad.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    let mut finished = h.finished.lock();
+                    *finished += 1;
+                    if *finished == WORKERS {
+                        h.all_done.complete_all();
+                    }
+                })?;
+            }
+            // Let the workers get going, then revoke under them.
+            fsleep(Delta::from_micros(200 * i64::from(round % 5)));
+            provider.revoke();
+            assert_eq!(drops.load(Ordering::Relaxed), 1);
+            hammer.all_done.wait_for_completion();
+            assert_eq!(hammer.bad.load(Ordering::Relaxed), 0);
+            assert!(hammer.enodev.load(Ordering::Relaxed) >= WORKERS * 16);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! SRCU-fast: sleepable RCU with light-weight, `smp_mb()`-free readers.
+//!
+//! An SRCU-fast domain is initialised with `init_srcu_struct_fast()` and only
+//! ever read with `srcu_read_lock_fast()` / `srcu_read_unlock_fast()`; mixing
+//! flavours on one `srcu_struct` is a bug, so it is a type of its own here
+//! rather than a mode of [`Srcu`](super::Srcu). Readers cost about as much as
+//! an `rcu_read_lock()` pair; the update side pays instead, with an RCU grace
+//! period inside each SRCU grace period.
+//!
+//! C header: [`include/linux/srcu.h`](srctree/include/linux/srcu.h)
+
+use crate::{
+    bindings,
+    error::to_result,
+    prelude::*,
+    sync::LockClassKey,
+    types::{
+        NotThreadSafe,
+        Opaque, //
+    },
+};
+
+use pin_init::pin_data;
+
+/// Creates an [`SrcuFast`] initialiser with the given name and a newly-created lock class.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! new_srcu_fast {
+    ($($name:literal)?) => {
+        $crate::sync::SrcuFast::new($crate::optional_name!($($name)?), $crate::static_lock_class!())
+    };
+}
+pub use new_srcu_fast;
+
+/// An SRCU domain whose readers use the SRCU-fast flavour.
+///
+/// Readers may sleep inside the read-side critical section, like classic SRCU
+/// readers, but they must be in a context where RCU is watching (where
+/// `rcu_read_lock()` would be legal). A reader that blocks for long delays every
+/// updater of this domain, and only of this domain.
+///
+/// The destructor waits for active readers and callbacks, so it may sleep. If a
+/// read-side guard has been leaked, dropping an [`SrcuFast`] may never return.
+///
+/// # Invariants
+///
+/// `inner` is a valid `struct srcu_struct` initialised by `init_srcu_struct_fast()`
+/// and it remains pinned and valid until the pinned destructor runs. It is only
+/// read with the SRCU-fast read-side primitives.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::sync::{new_srcu_fast, SrcuFast};
+///
+/// let srcu = KBox::pin_init(new_srcu_fast!("example"), GFP_KERNEL)?;
+/// {
+///     let _guard = srcu.read_lock();
+///     // Read SRCU-protected data here; sleeping briefly is allowed.
+/// }
+/// srcu.synchronize_expedited();
+/// # Ok::<(), Error>(())
+/// ```
+#[repr(transparent)]
+#[pin_data(PinnedDrop)]
+pub struct SrcuFast {
+    #[pin]
+    inner: Opaque<bindings::srcu_struct>,
+}
+
+impl SrcuFast {
+    /// Creates a new SRCU-fast domain.
+    #[inline]
+    pub fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            // INVARIANT: On success, the C initialiser creates a valid SRCU-fast
+            // `srcu_struct` and it remains pinned until `PinnedDrop` runs.
+            inner <- Opaque::try_ffi_init(|ptr: *mut bindings::srcu_struct| {
+                // SAFETY: `ptr` points to valid uninitialised memory for a `srcu_struct`.
+                to_result(unsafe {
+                    bindings::init_srcu_struct_fast_with_key(ptr, name.as_char_ptr(), key.as_ptr())
+                })
+            }),
+        })
+    }
+
+    /// Enters an SRCU-fast read-side critical section.
+    ///
+    /// Leaking the returned [`FastGuard`] leaves the read-side critical section
+    /// active and makes every later grace period of this domain wait forever.
+    #[inline]
+    pub fn read_lock(&self) -> FastGuard<'_> {
+        // SAFETY: By the type invariants, `self` contains a valid SRCU-fast `srcu_struct`.
+        let ctr = unsafe { bindings::srcu_read_lock_fast(self.inner.get()) };
+
+        // INVARIANT: `ctr` was returned by `srcu_read_lock_fast()` for this domain.
+        FastGuard {
+            srcu: self,
+            ctr,
+            _not_send: NotThreadSafe,
+        }
+    }
+
+    /// Waits until all pre-existing readers have completed.
+    #[inline]
+    pub fn synchronize(&self) {
+        // SAFETY: By the type invariants, `self` contains a valid `struct srcu_struct`.
+        unsafe { bindings::synchronize_srcu(self.inner.get()) };
+    }
+
+    /// Waits until all pre-existing readers have completed, expedited.
+    ///
+    /// SRCU-fast domains never auto-expedite, so teardown paths that must not
+    /// wait a full normal grace period use this.
+    #[inline]
+    pub fn synchronize_expedited(&self) {
+        // SAFETY: By the type invariants, `self` contains a valid `struct srcu_struct`.
+        unsafe { bindings::synchronize_srcu_expedited(self.inner.get()) };
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for SrcuFast {
+    fn drop(self: Pin<&mut Self>) {
+        let ptr = self.inner.get();
+
+        if crate::warn_on!(
+            // SAFETY: By the type invariants, `self` contains a valid and pinned
+            // `struct srcu_struct`; `srcu_readers_active()` only reads counters.
+            unsafe { bindings::srcu_readers_active(ptr) }
+        ) {
+            // Only a leaked guard gets here. Waiting (possibly forever) is less
+            // harmful than freeing a `srcu_struct` that readers still use.
+            //
+            // SAFETY: By the type invariants, `self` contains a valid and pinned
+            // `struct srcu_struct`.
+            unsafe { bindings::synchronize_srcu(ptr) };
+        }
+
+        // SAFETY: By the type invariants, `self` contains a valid and pinned `struct srcu_struct`.
+        unsafe { bindings::srcu_barrier(ptr) };
+
+        // SAFETY: By the type invariants, `self` contains a valid and pinned
+        // `struct srcu_struct`, and no reader or callback is left.
+        unsafe { bindings::cleanup_srcu_struct(ptr) };
+    }
+}
+
+// SAFETY: An SRCU-fast `srcu_struct` may be used from any thread.
+unsafe impl Send for SrcuFast {}
+// SAFETY: An SRCU-fast `srcu_struct` may be used concurrently from several threads.
+unsafe impl Sync for SrcuFast {}
+
+/// Guard for an active SRCU-fast read-side critical section.
+///
+/// The read-side state (the per-CPU counter pointer) lives only here, on the
+/// stack of the thread that entered the section: the guard is `!Send`, so it is
+/// released by the thread that took it.
+///
+/// # Invariants
+///
+/// `ctr` is the value returned by `srcu_read_lock_fast()` for `srcu`, and the
+/// matching `srcu_read_unlock_fast()` has not been called yet.
+#[must_use = "if unused, the read-side critical section ends at once"]
+pub struct FastGuard<'a> {
+    srcu: &'a SrcuFast,
+    ctr: *mut bindings::srcu_ctr,
+    _not_send: NotThreadSafe,
+}
+
+impl FastGuard<'_> {
+    /// Explicitly ends the read-side critical section.
+    #[inline]
+    pub fn unlock(self) {}
+}
+
+impl Drop for FastGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants, `ctr` came from `srcu_read_lock_fast()` on
+        // this domain and has not been released yet.
+        unsafe { bindings::srcu_read_unlock_fast(self.srcu.inner.get(), self.ctr) };
+    }
+}
