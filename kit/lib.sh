@@ -24,7 +24,8 @@ KOUT=$B/out                  # kernel object directory
 JOBS=${JOBS:-$(nproc)}
 KMAKE="make -C $KSRC LLVM=$LLVM_SUFFIX O=$KOUT -j$JOBS"
 
-_t0=$(date +%s)
+export RESMGR_T0=${RESMGR_T0:-$(date +%s)}
+_t0=$RESMGR_T0
 step() { printf '[%4ss] %s\n' "$(($(date +%s) - _t0))" "$*"; }
 die() { echo "error: $*" >&2; exit 1; }
 
