@@ -7,7 +7,7 @@
 export RESMGR_CACHE ?= /var/cache/resmgr
 KIT := $(CURDIR)/kit
 
-.PHONY: help demo test toolchain prepare build run shell check series bench stress clean-cache
+.PHONY: help demo test toolchain prepare build run shell check fmt series bench stress clean-cache
 
 help:
 	@sed -n 's/^## //p' README.md 2>/dev/null || echo "targets: demo test build run shell check series"
@@ -43,6 +43,10 @@ shell: build
 ## make check       rustfmtcheck, CLIPPY=1 build, rustdoc, checkpatch on the series
 check: build
 	@$(KIT)/check.sh
+
+## make fmt        rustfmt the project's Rust files in place
+fmt: toolchain
+	@$(KIT)/fmt.sh
 
 ## make series      write the change as a patch series against the base
 series: prepare

@@ -13,6 +13,9 @@ export GIT_INDEX_FILE=$HB/series.index GIT_AUTHOR_NAME="resmgr developers" \
 rm -f "$GIT_INDEX_FILE"
 $G read-tree base
 
+# The repo's own files (with its own index, not the series index).
+repo_files() { env -u GIT_INDEX_FILE git -C "$REPO" ls-files --cached --others --exclude-standard -- "$@"; }
+
 mapped=$(mktemp)
 head=$($G rev-parse base)
 for p in $(grep -v '^#' "$KIT/patches/series"); do
@@ -21,8 +24,8 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
   subject=$(sed -n 's/^Subject: //p' "$tmp/info")
   $G apply --cached "$tmp/patch" || die "series: $p does not apply to the base"
   for path in $(sed -n "s/^$p: //p" "$KIT/series.map"); do
-    (cd "$REPO" && git ls-files --cached --others --exclude-standard -- "$path") | while read -r f; do
-      blob=$(git -C "$REPO" hash-object -w --no-filters "$f" 2>/dev/null || $G hash-object -w "$REPO/$f")
+    repo_files "$path" | while read -r f; do
+      blob=$($G hash-object -w --no-filters "$REPO/$f")
       $G update-index --add --cacheinfo "100644,$blob,$f"
       echo "$f" >> "$mapped"
     done
@@ -33,8 +36,7 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
 done
 
 # Every overlay file must belong to a patch.
-unmapped=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- Documentation drivers include rust samples tools \
-  | sort | comm -23 - <(sort -u "$mapped"))
+unmapped=$(repo_files Documentation drivers include rust samples tools | sort | comm -23 - <(sort -u "$mapped"))
 rm -f "$mapped"
 [ -z "$unmapped" ] || die "series: overlay files not in kit/series.map: $unmapped"
 

@@ -43,8 +43,9 @@ mod registry;
 mod shell;
 
 #[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
-mod tests;
+mod kunit_tests;
 
+pub use crate::define_resource_registry;
 pub use handle::{
     Guard,
     Handle, //
@@ -55,4 +56,3 @@ pub use notice::{
 };
 pub use provider::Provider;
 pub use registry::Registry;
-pub use crate::define_resource_registry;

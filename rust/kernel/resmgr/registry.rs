@@ -137,10 +137,12 @@ impl<T: Send + Sync + 'static> Registry<T> {
 
     fn lock(&'static self) -> Locked<T> {
         if self.state.load(Ordering::Acquire) != READY {
-            match self
-                .state
-                .compare_exchange(UNINIT, INITIALISING, Ordering::Acquire, Ordering::Acquire)
-            {
+            match self.state.compare_exchange(
+                UNINIT,
+                INITIALISING,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => {
                     // SAFETY: Only the thread that won the exchange initialises the mutex, once,
                     // in its final place (`self` is `'static`); no one locks it before `READY`.

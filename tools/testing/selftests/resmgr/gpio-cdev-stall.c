@@ -219,7 +219,7 @@ static void wakeup_handler(int sig)
 	(void)sig;
 }
 
-FIXTURE(sim) {
+struct sim_chip {
 	char dev_dir[128];
 	char bank_dir[160];
 	char live_path[160];
@@ -231,7 +231,11 @@ FIXTURE(sim) {
 	int req_fd;
 };
 
-static void sim_destroy(FIXTURE_DATA(sim) *self)
+FIXTURE(sim) {
+	struct sim_chip s;
+};
+
+static void sim_destroy(struct sim_chip *self)
 {
 	if (self->req_fd >= 0) {
 		close(self->req_fd);
@@ -255,7 +259,7 @@ static void sim_destroy(FIXTURE_DATA(sim) *self)
 	}
 }
 
-static int sim_create(FIXTURE_DATA(sim) *self, const char *test_name)
+static int sim_create(struct sim_chip *self, const char *test_name)
 {
 	char path[192], chip_name[64];
 	int ret, i;
@@ -308,8 +312,8 @@ FIXTURE_SETUP(sim)
 	struct sigaction sa;
 	int ret;
 
-	self->chip_fd = -1;
-	self->req_fd = -1;
+	self->s.chip_fd = -1;
+	self->s.req_fd = -1;
 
 	if (access(SIM_ROOT, F_OK))
 		SKIP(return, "%s missing: load gpio-sim and mount configfs",
@@ -321,27 +325,27 @@ FIXTURE_SETUP(sim)
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
-	ret = sim_create(self, _metadata->name);
+	ret = sim_create(&self->s, _metadata->name);
 	if (ret) {
 		/* Teardown does not run for a failed setup, clean up here. */
-		sim_destroy(self);
+		sim_destroy(&self->s);
 		ASSERT_EQ(0, ret) TH_LOG("cannot create gpio-sim device: %s",
 					 strerror(-ret));
 	}
 
-	self->chip_fd = open(self->chip_path, O_RDWR | O_CLOEXEC);
-	if (self->chip_fd < 0) {
+	self->s.chip_fd = open(self->s.chip_path, O_RDWR | O_CLOEXEC);
+	if (self->s.chip_fd < 0) {
 		ret = -errno;
 		/* Teardown does not run for a failed setup, clean up here. */
-		sim_destroy(self);
-		ASSERT_EQ(0, ret) TH_LOG("open(%s): %s", self->chip_path,
+		sim_destroy(&self->s);
+		ASSERT_EQ(0, ret) TH_LOG("open(%s): %s", self->s.chip_path,
 					 strerror(-ret));
 	}
 }
 
 FIXTURE_TEARDOWN(sim)
 {
-	sim_destroy(self);
+	sim_destroy(&self->s);
 }
 
 /*
@@ -349,7 +353,7 @@ FIXTURE_TEARDOWN(sim)
  * unplug and the read() finish in time, the latter with ENODEV.
  */
 static void check_unplug_wakes_reader(struct __test_metadata *_metadata,
-				      FIXTURE_DATA(sim) *self, int fd)
+				      struct sim_chip *self, int fd)
 {
 	struct job reader, unplug;
 	bool reader_blocked, unplug_in_time, reader_in_time;
@@ -442,15 +446,15 @@ TEST_F(sim, v2_line_request)
 			   GPIO_V2_LINE_FLAG_EDGE_FALLING;
 	snprintf(req.consumer, sizeof(req.consumer), "cdev-stall");
 
-	ASSERT_EQ(0, ioctl(self->chip_fd, GPIO_V2_GET_LINE_IOCTL, &req))
+	ASSERT_EQ(0, ioctl(self->s.chip_fd, GPIO_V2_GET_LINE_IOCTL, &req))
 		TH_LOG("GPIO_V2_GET_LINE_IOCTL: %s", strerror(errno));
-	self->req_fd = req.fd;
+	self->s.req_fd = req.fd;
 
 	/* Only the request keeps the device alive from here on. */
-	close(self->chip_fd);
-	self->chip_fd = -1;
+	close(self->s.chip_fd);
+	self->s.chip_fd = -1;
 
-	check_unplug_wakes_reader(_metadata, self, self->req_fd);
+	check_unplug_wakes_reader(_metadata, &self->s, self->s.req_fd);
 }
 
 /* uAPI v1 line event handle. */
@@ -464,14 +468,14 @@ TEST_F(sim, v1_line_event)
 	req.eventflags = GPIOEVENT_REQUEST_BOTH_EDGES;
 	snprintf(req.consumer_label, sizeof(req.consumer_label), "cdev-stall");
 
-	ASSERT_EQ(0, ioctl(self->chip_fd, GPIO_GET_LINEEVENT_IOCTL, &req))
+	ASSERT_EQ(0, ioctl(self->s.chip_fd, GPIO_GET_LINEEVENT_IOCTL, &req))
 		TH_LOG("GPIO_GET_LINEEVENT_IOCTL: %s", strerror(errno));
-	self->req_fd = req.fd;
+	self->s.req_fd = req.fd;
 
-	close(self->chip_fd);
-	self->chip_fd = -1;
+	close(self->s.chip_fd);
+	self->s.chip_fd = -1;
 
-	check_unplug_wakes_reader(_metadata, self, self->req_fd);
+	check_unplug_wakes_reader(_metadata, &self->s, self->s.req_fd);
 }
 
 /* Line info watch on the chip file descriptor. */
@@ -482,11 +486,11 @@ TEST_F(sim, lineinfo_watch)
 	memset(&info, 0, sizeof(info));
 	info.offset = 0;
 
-	ASSERT_EQ(0, ioctl(self->chip_fd, GPIO_V2_GET_LINEINFO_WATCH_IOCTL,
+	ASSERT_EQ(0, ioctl(self->s.chip_fd, GPIO_V2_GET_LINEINFO_WATCH_IOCTL,
 			   &info))
 		TH_LOG("GPIO_V2_GET_LINEINFO_WATCH_IOCTL: %s", strerror(errno));
 
-	check_unplug_wakes_reader(_metadata, self, self->chip_fd);
+	check_unplug_wakes_reader(_metadata, &self->s, self->s.chip_fd);
 }
 
 TEST_HARNESS_MAIN

@@ -30,7 +30,7 @@ mod tests {
             delay::fsleep,
             Delta, //
         },
-        workqueue,
+        workqueue, //
     };
     use core::sync::atomic::{
         AtomicBool,
@@ -40,13 +40,13 @@ mod tests {
     };
 
     /// An implementation that counts its drops and checks it is read while alive.
-    struct Impl {
+    struct Gadget {
         value: u32,
         alive: AtomicBool,
         drops: Arc<AtomicU32>,
     }
 
-    impl Impl {
+    impl Gadget {
         fn new(value: u32, drops: &Arc<AtomicU32>) -> Self {
             Self {
                 value,
@@ -62,7 +62,7 @@ mod tests {
         }
     }
 
-    impl Drop for Impl {
+    impl Drop for Gadget {
         fn drop(&mut self) {
             self.alive.store(false, Ordering::Relaxed);
             self.drops.fetch_add(1, Ordering::Relaxed);
@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn access_before_and_after_revoke() -> Result {
         let drops = counter()?;
-        let provider = Provider::new(Impl::new(7, &drops))?;
+        let provider = Provider::new(Gadget::new(7, &drops))?;
         let handle = provider.handle();
         assert_eq!(handle.access()?.read(), 7);
         assert_eq!(handle.with(|i| i.read())?, 7);
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn revoke_is_idempotent() -> Result {
         let drops = counter()?;
-        let shell = Shell::new(Impl::new(1, &drops))?;
+        let shell = Shell::new(Gadget::new(1, &drops))?;
         assert!(shell.revoke());
         assert!(!shell.revoke());
         assert!(!shell.revoke());
@@ -105,7 +105,7 @@ mod tests {
     fn handles_outlive_provider_in_every_order() -> Result {
         // Provider first, then the handles in creation order.
         let drops = counter()?;
-        let provider = Provider::new(Impl::new(1, &drops))?;
+        let provider = Provider::new(Gadget::new(1, &drops))?;
         let (a, b) = (provider.handle(), provider.handle());
         drop(provider);
         assert_eq!(drops.load(Ordering::Relaxed), 1);
@@ -116,7 +116,7 @@ mod tests {
 
         // Handles first (in reverse order): the implementation stays until the provider goes.
         let drops = counter()?;
-        let provider = Provider::new(Impl::new(2, &drops))?;
+        let provider = Provider::new(Gadget::new(2, &drops))?;
         let (a, b) = (provider.handle(), provider.handle());
         drop(b);
         drop(a);
@@ -127,7 +127,7 @@ mod tests {
 
         // Interleaved, with a clone made after the revocation.
         let drops = counter()?;
-        let provider = Provider::new(Impl::new(3, &drops))?;
+        let provider = Provider::new(Gadget::new(3, &drops))?;
         let a = provider.handle();
         let b = a.clone();
         drop(a);
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn revoke_waits_for_guard() -> Result {
         let drops = counter()?;
-        let provider = Provider::new(Impl::new(5, &drops))?;
+        let provider = Provider::new(Gadget::new(5, &drops))?;
         let handle = provider.handle();
         let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         let returned = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
@@ -221,17 +221,17 @@ mod tests {
         Ok(())
     }
 
-    define_resource_registry!(TEST_REGISTRY: Impl);
+    define_resource_registry!(TEST_REGISTRY: Gadget);
 
     #[test]
     fn registry_lookup_duplicates_and_rebind() -> Result {
         let drops = counter()?;
         assert_eq!(TEST_REGISTRY.lookup(c"chip0").err(), Some(ENOENT));
 
-        let first = Provider::new(Impl::new(10, &drops))?;
+        let first = Provider::new(Gadget::new(10, &drops))?;
         first.register(&TEST_REGISTRY, c"chip0")?;
         assert_eq!(first.register(&TEST_REGISTRY, c"chip1").err(), Some(EBUSY));
-        let dup = Provider::new(Impl::new(11, &drops))?;
+        let dup = Provider::new(Gadget::new(11, &drops))?;
         assert_eq!(dup.register(&TEST_REGISTRY, c"chip0").err(), Some(EEXIST));
         dup.register(&TEST_REGISTRY, c"chip1")?;
         assert_eq!(TEST_REGISTRY.len(), 2);
@@ -244,7 +244,7 @@ mod tests {
         // "Unbind" chip0 and "bind" it again: a new provider under the same name.
         drop(first);
         assert_eq!(TEST_REGISTRY.lookup(c"chip0").err(), Some(ENOENT));
-        let second = Provider::new(Impl::new(20, &drops))?;
+        let second = Provider::new(Gadget::new(20, &drops))?;
         second.register(&TEST_REGISTRY, c"chip0")?;
         let fresh = TEST_REGISTRY.lookup(c"chip0")?;
         assert_eq!(fresh.access()?.read(), 20);
@@ -252,7 +252,7 @@ mod tests {
         assert!(!stale.same_provider(&fresh));
 
         // A revoked provider cannot be listed.
-        let shell = Shell::new(Impl::new(30, &drops))?;
+        let shell = Shell::new(Gadget::new(30, &drops))?;
         shell.revoke();
         let late = Provider::from_shell_for_test(shell);
         assert_eq!(late.register(&TEST_REGISTRY, c"chip2").err(), Some(ENODEV));
@@ -272,12 +272,12 @@ mod tests {
         let drops = counter()?;
         let reg = faux::Registration::new(c"rust-resmgr-kunit", None)?;
         let dev: &Device<Bound> = reg.as_ref().as_ref();
-        let provider = Provider::new_bound(dev, Impl::new(42, &drops))?;
+        let provider = Provider::new_bound(dev, Gadget::new(42, &drops))?;
         let handle = provider.handle();
 
         // The zero-cost path, with the proof of binding.
         assert_eq!(provider.access(dev)?.read(), 42);
-        let unbound = Provider::new(Impl::new(1, &drops))?;
+        let unbound = Provider::new(Gadget::new(1, &drops))?;
         assert_eq!(unbound.access(dev).err(), Some(EINVAL));
         drop(unbound);
 
@@ -295,7 +295,7 @@ mod tests {
     /// State shared by the hammering workers.
     #[pin_data]
     struct Hammer {
-        handle: Handle<Impl>,
+        handle: Handle<Gadget>,
         ok: AtomicUsize,
         enodev: AtomicUsize,
         bad: AtomicUsize,
@@ -311,7 +311,7 @@ mod tests {
     fn concurrent_access_during_revoke() -> Result {
         for round in 0..20u32 {
             let drops = counter()?;
-            let provider = Provider::new(Impl::new(round, &drops))?;
+            let provider = Provider::new(Gadget::new(round, &drops))?;
             let handle = provider.handle();
             let hammer = Arc::pin_init(
                 pin_init!(Hammer {
