@@ -158,6 +158,11 @@ impl<T: Send + Sync + 'static> Provider<T> {
     /// Revokes the provider now: the explicit form of dropping it.
     pub fn revoke(self) {}
 
+    /// Returns the shell, for the subsystem adapters.
+    pub(crate) fn shell(&self) -> &Arc<Shell<T>> {
+        &self.shell
+    }
+
     /// Wraps an existing shell, for the KUnit tests.
     #[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
     pub(crate) fn from_shell_for_test(shell: Arc<Shell<T>>) -> Self {
