@@ -36,6 +36,9 @@
 //!
 //! [`ENODEV`]: crate::error::code::ENODEV
 
+pub mod chardev;
+#[cfg(CONFIG_GPIOLIB)]
+pub mod gpio;
 mod handle;
 mod notice;
 mod provider;
