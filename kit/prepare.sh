@@ -35,6 +35,8 @@ apply_patches() {
   done
   local p
   for p in $(grep -v '^#' "$KIT/patches/series"); do
+    # Patches that only add overlay files carry a message and no diff.
+    grep -q '^diff --git' "$KIT/patches/$p" || continue
     in_chroot git -C "$KSRC" apply --whitespace=nowarn "$R/kit/patches/$p" || die "patch $p does not apply"
   done
   echo "$want" > "$HB/patches.applied"

@@ -22,7 +22,10 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
   tmp=$(mktemp -d)
   git mailinfo "$tmp/msg" "$tmp/patch" < "$KIT/patches/$p" > "$tmp/info"
   subject=$(sed -n 's/^Subject: //p' "$tmp/info")
-  $G apply --cached "$tmp/patch" || die "series: $p does not apply to the base"
+  # A patch may add only overlay files (an empty diff with its message).
+  if grep -q "^diff --git" "$tmp/patch"; then
+    $G apply --cached "$tmp/patch" || die "series: $p does not apply to the base"
+  fi
   for path in $(sed -n "s/^$p: //p" "$KIT/series.map"); do
     repo_files "$path" | while read -r f; do
       blob=$($G hash-object -w --no-filters "$REPO/$f")
