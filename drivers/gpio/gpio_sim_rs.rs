@@ -120,7 +120,7 @@ impl platform::Driver for GpioSimRs {
         let dev = pdev.as_ref();
         let count = u16::try_from(module_parameters::lines.value()).map_err(|_| EINVAL)?;
         gpio::register(dev, dev.name(), count, SimChip::new(count)?)?;
-        dev_info!(dev, "simulated GPIO chip with {} lines\n", count);
+        dev_dbg!(dev, "simulated GPIO chip with {} lines\n", count);
         Ok(GpioSimRs)
     }
 }

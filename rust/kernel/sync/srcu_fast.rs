@@ -41,8 +41,8 @@ pub use new_srcu_fast;
 /// `rcu_read_lock()` would be legal). A reader that blocks for long delays every
 /// updater of this domain, and only of this domain.
 ///
-/// The destructor waits for active readers and callbacks, so it may sleep. If a
-/// read-side guard has been leaked, dropping an [`SrcuFast`] may never return.
+/// There is no `call_srcu()` on this type, so the destructor does not wait for a grace
+/// period unless a read-side guard has been leaked, in which case it may never return.
 ///
 /// # Invariants
 ///
@@ -139,9 +139,9 @@ impl PinnedDrop for SrcuFast {
             unsafe { bindings::synchronize_srcu(ptr) };
         }
 
-        // SAFETY: By the type invariants, `self` contains a valid and pinned `struct srcu_struct`.
-        unsafe { bindings::srcu_barrier(ptr) };
-
+        // No `srcu_barrier()`: this type offers no `call_srcu()`, so no callback can be queued,
+        // and dropping a domain never waits for a grace period (it may happen in a `close()`).
+        //
         // SAFETY: By the type invariants, `self` contains a valid and pinned
         // `struct srcu_struct`, and no reader or callback is left.
         unsafe { bindings::cleanup_srcu_struct(ptr) };

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/resmgr-test`: the test character device of the resource manager.
+//!
+//! The module creates a platform device `resmgr_test` and binds a driver to it that registers the
+//! revocable misc device `/dev/resmgr-test` (root only). Through its ioctls (ABI in
+//! `include/uapi/linux/resmgr_test.h`) a test looks up GPIO lines of Rust GPIO chips by chip label
+//! and offset and calls them through resmgr handles, per open file; a handle answers `ENODEV` once
+//! its chip's driver is unbound. The device is itself a resmgr provider: unbinding it through
+//! `/sys/bus/platform/drivers/resmgr_test/unbind` turns its own open files to `ENODEV`.
+
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering, //
+};
+use kernel::{
+    device::Core,
+    fs::File,
+    ioctl::{
+        _IOC_NR,
+        _IOC_TYPE,
+        _IOR,
+        _IOW,
+        _IOWR, //
+    },
+    iov::IovIterDest,
+    platform,
+    prelude::*,
+    resmgr::{
+        chardev::{
+            self,
+            Access,
+            ChardevOps, //
+        },
+        gpio::{
+            Direction,
+            Line, //
+        },
+    },
+    sync::{
+        new_mutex,
+        Mutex, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+const MAGIC: u32 = 0xb7;
+const LABEL_LEN: usize = 32;
+
+/// `struct resmgr_test_gpio_lookup`: label, offset, id.
+type LookupArg = [u8; LABEL_LEN + 16];
+/// `struct resmgr_test_gpio_op`: id, value.
+type OpArg = [u64; 2];
+/// `struct resmgr_test_counters`.
+type CountersArg = [u64; 3];
+
+const GPIO_LOOKUP: u32 = _IOWR::<LookupArg>(MAGIC, 0x01);
+const GPIO_GET: u32 = _IOWR::<OpArg>(MAGIC, 0x02);
+const GPIO_SET: u32 = _IOW::<OpArg>(MAGIC, 0x03);
+const GPIO_INPUT: u32 = _IOW::<OpArg>(MAGIC, 0x04);
+const GPIO_OUTPUT: u32 = _IOW::<OpArg>(MAGIC, 0x05);
+const GPIO_DIRECTION: u32 = _IOWR::<OpArg>(MAGIC, 0x06);
+const DROP: u32 = _IOW::<u64>(MAGIC, 0x07);
+const WAIT_REVOKED: u32 = _IOW::<u64>(MAGIC, 0x08);
+const COUNTERS: u32 = _IOR::<CountersArg>(MAGIC, 0x09);
+
+/// Open files, all devices together.
+static FILES: AtomicU64 = AtomicU64::new(0);
+/// Live handles, all files together.
+static HANDLES: AtomicU64 = AtomicU64::new(0);
+/// `WAIT_REVOKED` calls that returned because of a revocation.
+static REVOKED_WAITS: AtomicU64 = AtomicU64::new(0);
+
+/// The per-file state: the file's handle table (id = index + 1).
+#[pin_data(PinnedDrop)]
+struct TestFile {
+    #[pin]
+    handles: Mutex<KVec<Option<Line>>>,
+}
+
+impl TestFile {
+    fn new() -> Result<Pin<KBox<Self>>> {
+        let file = KBox::pin_init(
+            pin_init!(Self {
+                handles <- new_mutex!(KVec::new()),
+            }),
+            GFP_KERNEL,
+        )?;
+        FILES.fetch_add(1, Ordering::Relaxed);
+        Ok(file)
+    }
+
+    fn add(&self, line: Line) -> Result<u64> {
+        let mut handles = self.handles.lock();
+        let slot = match handles.iter().position(Option::is_none) {
+            Some(free) => {
+                handles[free] = Some(line);
+                free
+            }
+            None => {
+                handles.push(Some(line), GFP_KERNEL)?;
+                handles.len() - 1
+            }
+        };
+        HANDLES.fetch_add(1, Ordering::Relaxed);
+        Ok(slot as u64 + 1)
+    }
+
+    /// Returns a clone of handle `id` (cheap), so that it is used without the table's lock.
+    fn get(&self, id: u64) -> Result<Line> {
+        let handles = self.handles.lock();
+        let index = usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).ok_or(EINVAL)?;
+        handles.get(index).and_then(Option::clone).ok_or(EINVAL)
+    }
+
+    fn drop_handle(&self, id: u64) -> Result {
+        let mut handles = self.handles.lock();
+        let index = usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).ok_or(EINVAL)?;
+        let slot = handles.get_mut(index).ok_or(EINVAL)?;
+        let line = slot.take().ok_or(EINVAL)?;
+        drop(handles);
+        drop(line);
+        HANDLES.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for TestFile {
+    fn drop(self: Pin<&mut Self>) {
+        let live = self.handles.lock().iter().filter(|h| h.is_some()).count();
+        HANDLES.fetch_sub(live as u64, Ordering::Relaxed);
+        FILES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The device: no state of its own beyond what the files hold.
+struct ResmgrTest;
+
+fn read_op(arg: usize) -> Result<(u64, u64)> {
+    let [id, value] = UserSlice::new(UserPtr::from_addr(arg), size_of::<OpArg>())
+        .reader()
+        .read::<OpArg>()?;
+    Ok((id, value))
+}
+
+fn write_value(arg: usize, id: u64, value: u64) -> Result {
+    UserSlice::new(UserPtr::from_addr(arg), size_of::<OpArg>())
+        .writer()
+        .write(&[id, value])
+}
+
+fn read_id(arg: usize) -> Result<u64> {
+    UserSlice::new(UserPtr::from_addr(arg), size_of::<u64>())
+        .reader()
+        .read::<u64>()
+}
+
+impl ResmgrTest {
+    fn lookup(file: &TestFile, arg: usize) -> Result<isize> {
+        let (mut reader, mut writer) =
+            UserSlice::new(UserPtr::from_addr(arg), size_of::<LookupArg>()).reader_writer();
+        let raw = reader.read::<LookupArg>()?;
+        let (label, rest) = raw.split_at(LABEL_LEN);
+        let len = label.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+        let label = CStr::from_bytes_with_nul(&label[..=len]).map_err(|_| EINVAL)?;
+        let offset = u64::from_ne_bytes(rest[..8].try_into().map_err(|_| EINVAL)?);
+        let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
+        let id = file.add(Line::lookup(label, offset)?)?;
+        let mut out = raw;
+        out[LABEL_LEN + 8..].copy_from_slice(&id.to_ne_bytes());
+        writer.write(&out)?;
+        Ok(0)
+    }
+}
+
+#[vtable]
+impl ChardevOps for ResmgrTest {
+    type File = Pin<KBox<TestFile>>;
+
+    fn open(&self, _file: &File) -> Result<Self::File> {
+        TestFile::new()
+    }
+
+    fn read(
+        _this: Access<'_, Self>,
+        _file: &Self::File,
+        buf: &mut IovIterDest<'_>,
+        pos: &mut i64,
+    ) -> Result<usize> {
+        buf.simple_read_from_buffer(pos, b"resmgr-test\n")
+    }
+
+    fn ioctl(this: Access<'_, Self>, file: &Self::File, cmd: u32, arg: usize) -> Result<isize> {
+        if _IOC_TYPE(cmd) != MAGIC {
+            return Err(ENOTTY);
+        }
+        match cmd {
+            GPIO_LOOKUP => Self::lookup(file, arg),
+            GPIO_GET => {
+                let (id, _) = read_op(arg)?;
+                let value = file.get(id)?.get()?;
+                write_value(arg, id, u64::from(value))?;
+                Ok(0)
+            }
+            GPIO_SET => {
+                let (id, value) = read_op(arg)?;
+                file.get(id)?.set(value != 0)?;
+                Ok(0)
+            }
+            GPIO_INPUT => {
+                let (id, _) = read_op(arg)?;
+                file.get(id)?.set_input()?;
+                Ok(0)
+            }
+            GPIO_OUTPUT => {
+                let (id, value) = read_op(arg)?;
+                file.get(id)?.set_output(value != 0)?;
+                Ok(0)
+            }
+            GPIO_DIRECTION => {
+                let (id, _) = read_op(arg)?;
+                let output = file.get(id)?.direction()? == Direction::Output;
+                write_value(arg, id, u64::from(output))?;
+                Ok(0)
+            }
+            DROP => {
+                file.drop_handle(read_id(arg)?)?;
+                Ok(0)
+            }
+            WAIT_REVOKED => {
+                let line = file.get(read_id(arg)?)?;
+                // Sleep outside this device's access: its own unbind must not wait for us.
+                let (_this, waited) = this.unlocked(|| line.wait_revoked())?;
+                waited?;
+                REVOKED_WAITS.fetch_add(1, Ordering::Relaxed);
+                Ok(0)
+            }
+            COUNTERS => {
+                let counters: CountersArg = [
+                    FILES.load(Ordering::Relaxed),
+                    HANDLES.load(Ordering::Relaxed),
+                    REVOKED_WAITS.load(Ordering::Relaxed),
+                ];
+                UserSlice::new(UserPtr::from_addr(arg), size_of::<CountersArg>())
+                    .writer()
+                    .write(&counters)?;
+                Ok(0)
+            }
+            _ => {
+                // Right magic, unknown number (or wrong size for a known number).
+                pr_debug!("resmgr_test: unknown ioctl nr {}\n", _IOC_NR(cmd));
+                Err(ENOTTY)
+            }
+        }
+    }
+}
+
+/// The platform driver: registers `/dev/resmgr-test` for the bound device.
+struct ResmgrTestDriver;
+
+impl platform::Driver for ResmgrTestDriver {
+    type IdInfo = ();
+    type Data<'bound> = Self;
+
+    fn probe<'bound>(
+        pdev: &'bound platform::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self, Error> + 'bound {
+        chardev::register(pdev.as_ref(), c"resmgr-test", Ok::<_, Error>(ResmgrTest))?;
+        Ok(ResmgrTestDriver)
+    }
+}
+
+#[pin_data]
+struct ResmgrTestModule {
+    // Dropped first: unregistering the driver unbinds (and so revokes) the device.
+    #[pin]
+    _driver: kernel::driver::Registration<platform::Adapter<ResmgrTestDriver>>,
+    _device: platform::DeviceRegistration,
+}
+
+impl kernel::InPlaceModule for ResmgrTestModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _driver <- kernel::driver::Registration::new(c"resmgr_test", module),
+            _device: platform::DeviceRegistration::new(c"resmgr_test", None)?,
+        })
+    }
+}
+
+module! {
+    type: ResmgrTestModule,
+    name: "resmgr_test",
+    authors: ["resmgr developers"],
+    description: "Test character device of the Rust resource manager",
+    license: "GPL",
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ioctl ABI of /dev/resmgr-test, the test character device of the Rust
+ * resource manager (drivers/misc/resmgr_test.rs).
+ *
+ * Handles are per open file: an id returned by a lookup on one file is
+ * unknown (EINVAL) on another. All fields are 64-bit so that the layout is
+ * the same for every ABI.
+ */
+#ifndef _UAPI_LINUX_RESMGR_TEST_H
+#define _UAPI_LINUX_RESMGR_TEST_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define RESMGR_TEST_LABEL_LEN	32
+
+/* Look a GPIO line up by chip label and offset; returns its handle id. */
+struct resmgr_test_gpio_lookup {
+	char label[RESMGR_TEST_LABEL_LEN];	/* in: NUL-terminated chip label */
+	__u64 offset;				/* in: line offset */
+	__u64 id;				/* out: handle id (>= 1) */
+};
+
+/* Operate on a GPIO line handle. */
+struct resmgr_test_gpio_op {
+	__u64 id;	/* in: handle id */
+	__u64 value;	/* in (SET, OUTPUT) or out (GET, DIRECTION: 1 = output) */
+};
+
+/* Counters, to check that nothing leaked. */
+struct resmgr_test_counters {
+	__u64 files;		/* open files of /dev/resmgr-test */
+	__u64 handles;		/* live handles, all files together */
+	__u64 revoked_waits;	/* WAIT_REVOKED calls that saw a revocation */
+};
+
+#define RESMGR_TEST_MAGIC	0xb7
+
+#define RESMGR_TEST_GPIO_LOOKUP	_IOWR(RESMGR_TEST_MAGIC, 0x01, struct resmgr_test_gpio_lookup)
+#define RESMGR_TEST_GPIO_GET	_IOWR(RESMGR_TEST_MAGIC, 0x02, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_SET	_IOW(RESMGR_TEST_MAGIC, 0x03, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_INPUT	_IOW(RESMGR_TEST_MAGIC, 0x04, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_OUTPUT	_IOW(RESMGR_TEST_MAGIC, 0x05, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_DIRECTION _IOWR(RESMGR_TEST_MAGIC, 0x06, struct resmgr_test_gpio_op)
+/* Drop a handle (its id becomes unknown). */
+#define RESMGR_TEST_DROP	_IOW(RESMGR_TEST_MAGIC, 0x07, __u64)
+/* Sleep (interruptibly) until the handle's provider is revoked. */
+#define RESMGR_TEST_WAIT_REVOKED _IOW(RESMGR_TEST_MAGIC, 0x08, __u64)
+#define RESMGR_TEST_COUNTERS	_IOR(RESMGR_TEST_MAGIC, 0x09, struct resmgr_test_counters)
+
+#endif /* _UAPI_LINUX_RESMGR_TEST_H */

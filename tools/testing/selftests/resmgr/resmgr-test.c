@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/resmgr-test: resource manager handles to gpio_sim_rs lines, used
+ * from user space, across unbind and rebind of the GPIO provider and of the
+ * test device itself.
+ *
+ * Needs gpio_sim_rs (chips=1 lines=8) and resmgr_test loaded (the .sh
+ * wrapper does it).
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/resmgr_test.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+
+#define DEV_PATH	"/dev/resmgr-test"
+#define CHIP		"gpio_sim_rs.0"
+#define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
+#define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
+
+static int write_str(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), ret;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, len);
+	if (ret < 0)
+		err = -errno;
+	else if (ret != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static int gpio_bind(bool bind)
+{
+	return write_str(bind ? GPIO_DRV "/bind" : GPIO_DRV "/unbind", CHIP);
+}
+
+static int test_bind(bool bind)
+{
+	return write_str(bind ? TEST_DRV "/bind" : TEST_DRV "/unbind",
+			 "resmgr_test");
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns the handle id, or -errno. */
+static long lookup(int fd, const char *label, __u64 offset)
+{
+	struct resmgr_test_gpio_lookup req;
+
+	memset(&req, 0, sizeof(req));
+	strncpy(req.label, label, sizeof(req.label) - 1);
+	req.offset = offset;
+	if (ioctl(fd, RESMGR_TEST_GPIO_LOOKUP, &req))
+		return -errno;
+	return req.id;
+}
+
+/* Returns 0 or -errno; the value goes to *value for GET and DIRECTION. */
+static int op(int fd, unsigned long cmd, __u64 id, __u64 *value)
+{
+	struct resmgr_test_gpio_op arg = { .id = id, .value = value ? *value : 0 };
+
+	if (ioctl(fd, cmd, &arg))
+		return -errno;
+	if (value)
+		*value = arg.value;
+	return 0;
+}
+
+static struct resmgr_test_counters counters(void)
+{
+	struct resmgr_test_counters c = { 0 };
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ioctl(fd, RESMGR_TEST_COUNTERS, &c);
+		close(fd);
+		c.files--;	/* this one */
+	}
+	return c;
+}
+
+FIXTURE(dev) {
+	int fd;
+};
+
+FIXTURE_SETUP(dev)
+{
+	/* A failed test may have left something unbound. */
+	gpio_bind(true);
+	test_bind(true);
+	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open " DEV_PATH ": %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	struct resmgr_test_counters c;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	gpio_bind(true);
+	test_bind(true);
+	/* Nothing leaked: no file, no handle left behind. */
+	c = counters();
+	EXPECT_EQ(0, c.files);
+	EXPECT_EQ(0, c.handles);
+}
+
+TEST_F(dev, values_flow_through_a_handle)
+{
+	__u64 v;
+	long id;
+
+	id = lookup(self->fd, CHIP, 3);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(1, counters().handles);
+
+	v = 1;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_OUTPUT, id, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
+	ASSERT_EQ(1, v);
+	v = 0;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_SET, id, &v));
+	v = 7;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_INPUT, id, NULL));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
+	ASSERT_EQ(0, v);
+
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ id }));
+	ASSERT_EQ(0, counters().handles);
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+}
+
+TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
+{
+	__u64 v = 1;
+	long stale, fresh;
+
+	stale = lookup(self->fd, CHIP, 2);
+	ASSERT_LT(0, stale);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_OUTPUT, stale, &v));
+
+	ASSERT_EQ(0, gpio_bind(false));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_SET, stale, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, stale, &v));
+	ASSERT_EQ(-ENOENT, lookup(self->fd, CHIP, 2));
+
+	ASSERT_EQ(0, gpio_bind(true));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
+	fresh = lookup(self->fd, CHIP, 2);
+	ASSERT_LT(0, fresh);
+	ASSERT_NE(stale, fresh);
+	/* A new chip: the line starts as an input with pull-down. */
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, fresh, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_EQ(2, counters().handles);
+}
+
+TEST_F(dev, device_unbind_with_fds_open)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char buf[32];
+	__u64 v;
+	long id;
+	int other;
+
+	ASSERT_EQ(12, read(self->fd, buf, sizeof(buf)));
+	id = lookup(self->fd, CHIP, 1);
+	ASSERT_LT(0, id);
+
+	ASSERT_EQ(0, test_bind(false));
+	ASSERT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-ENODEV, lookup(self->fd, CHIP, 1));
+	pfd.fd = self->fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 1000));
+	ASSERT_EQ(POLLHUP | POLLERR, pfd.revents & (POLLHUP | POLLERR));
+	ASSERT_EQ(-1, open(DEV_PATH, O_RDWR));
+
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_EQ(0, test_bind(true));
+	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	ASSERT_LT(0, lookup(other, CHIP, 1));
+	close(other);
+}
+
+struct waiter {
+	int fd;
+	long id;
+	int ret;
+	int err;
+	int64_t done_ms;
+	pthread_t thread;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = ioctl(w->fd, RESMGR_TEST_WAIT_REVOKED, &(__u64){ w->id });
+	w->err = errno;
+	w->done_ms = now_ms();
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(dev, wait_is_woken_by_provider_unbind)
+{
+	struct waiter w = { .fd = self->fd };
+	__u64 before = counters().revoked_waits;
+	int64_t t;
+
+	w.id = lookup(self->fd, CHIP, 0);
+	ASSERT_LT(0, w.id);
+	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
+	usleep(200000);
+	ASSERT_EQ(0, w.done_ms);
+
+	t = now_ms();
+	ASSERT_EQ(0, gpio_bind(false));
+	ASSERT_EQ(0, pthread_join(w.thread, NULL));
+	ASSERT_EQ(0, w.ret);
+	ASSERT_GT(2000, w.done_ms - t);
+	ASSERT_EQ(before + 1, counters().revoked_waits);
+}
+
+TEST_F(dev, wait_is_interrupted_by_a_signal)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct waiter w = { .fd = self->fd };
+
+	/* No SA_RESTART: the interrupted ioctl must fail with EINTR. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	w.id = lookup(self->fd, CHIP, 0);
+	ASSERT_LT(0, w.id);
+	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
+	usleep(200000);
+	ASSERT_EQ(0, pthread_kill(w.thread, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(w.thread, NULL));
+	ASSERT_EQ(-1, w.ret);
+	ASSERT_EQ(EINTR, w.err);
+}
+
+TEST_F(dev, device_unbind_does_not_wait_for_a_waiter)
+{
+	struct waiter w = { .fd = self->fd };
+	int64_t t;
+
+	w.id = lookup(self->fd, CHIP, 0);
+	ASSERT_LT(0, w.id);
+	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
+	usleep(200000);
+
+	/* The waiter sleeps outside the device's access: unbind is prompt. */
+	t = now_ms();
+	ASSERT_EQ(0, test_bind(false));
+	ASSERT_GT(2000, now_ms() - t);
+	ASSERT_EQ(0, w.done_ms);
+
+	/* When it wakes, its own device is gone. */
+	ASSERT_EQ(0, gpio_bind(false));
+	ASSERT_EQ(0, pthread_join(w.thread, NULL));
+	ASSERT_EQ(-1, w.ret);
+	ASSERT_EQ(ENODEV, w.err);
+}
+
+TEST_F(dev, bad_input_gets_documented_errors)
+{
+	char label[RESMGR_TEST_LABEL_LEN];
+	struct resmgr_test_gpio_lookup req;
+	__u64 v = 0;
+	long id;
+	int other;
+
+	/* Unknown commands. */
+	ASSERT_EQ(-1, ioctl(self->fd, _IO(RESMGR_TEST_MAGIC, 0x7f), 0));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, _IO('x', 0x01), 0));
+	ASSERT_EQ(ENOTTY, errno);
+	/* Bad pointers. */
+	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_GPIO_LOOKUP, (void *)8));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_COUNTERS, NULL));
+	ASSERT_EQ(EFAULT, errno);
+	/* Unknown ids, including 0 and another file's. */
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, 0, &v));
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, 99, &v));
+	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ 5 }));
+	ASSERT_EQ(EINVAL, errno);
+	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	id = lookup(other, CHIP, 4);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	close(other);
+	/* Bad lookups. */
+	ASSERT_EQ(-ENOENT, lookup(self->fd, "no-such-chip", 0));
+	ASSERT_EQ(-EINVAL, lookup(self->fd, CHIP, 8));
+	ASSERT_EQ(-EINVAL, lookup(self->fd, CHIP, 1ULL << 40));
+	memset(&req, 'a', sizeof(req.label));
+	req.offset = 0;
+	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_GPIO_LOOKUP, &req));
+	ASSERT_EQ(EINVAL, errno);
+	memset(label, 0, sizeof(label));
+	ASSERT_EQ(-ENOENT, lookup(self->fd, label, 0));
+	/* mmap is not offered. */
+	ASSERT_EQ(0, counters().handles);
+}
+
+TEST_F(dev, module_unload_with_fds_open)
+{
+	__u64 v;
+	long id;
+
+	id = lookup(self->fd, CHIP, 6);
+	ASSERT_LT(0, id);
+	/* Open files pin the module: rmmod fails and nothing breaks. */
+	ASSERT_NE(0, system("rmmod resmgr_test 2>/dev/null"));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	/* The GPIO provider's module is not pinned by our handles. */
+	ASSERT_EQ(0, system("rmmod gpio_sim_rs"));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(0, system("modprobe gpio_sim_rs chips=1 lines=8"));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_LT(0, lookup(self->fd, CHIP, 6));
+}
+
+#define RACERS		4
+#define RACE_MS		3000
+
+struct racer {
+	int fd;
+	volatile int *stop;
+	long values, enodev, enoent, other;
+	int last_errno;
+	pthread_t thread;
+};
+
+static void *race_thread(void *arg)
+{
+	struct racer *r = arg;
+	long id = -1;
+	__u64 v;
+	int ret;
+
+	while (!*r->stop) {
+		if (id <= 0) {
+			id = lookup(r->fd, CHIP, 7);
+			/* Unbound, or unbound during the lookup. */
+			if (id == -ENOENT || id == -ENODEV) {
+				r->enoent++;
+				continue;
+			}
+			if (id <= 0) {
+				r->other++;
+				r->last_errno = -id;
+				continue;
+			}
+		}
+		ret = op(r->fd, RESMGR_TEST_GPIO_GET, id, &v);
+		if (!ret && v <= 1) {
+			r->values++;
+		} else if (ret == -ENODEV) {
+			r->enodev++;
+			ioctl(r->fd, RESMGR_TEST_DROP, &(__u64){ id });
+			id = -1;
+		} else {
+			r->other++;
+			r->last_errno = -ret;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(dev, race_ioctls_against_unbind_bind)
+{
+	struct racer r[RACERS];
+	volatile int stop = 0;
+	long values = 0, enodev = 0;
+	int64_t end;
+	int i, cycles = 0;
+
+	for (i = 0; i < RACERS; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, r[i].fd);
+		r[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&r[i].thread, NULL, race_thread, &r[i]));
+	}
+	end = now_ms() + RACE_MS;
+	while (now_ms() < end) {
+		ASSERT_EQ(0, gpio_bind(false));
+		usleep(5000);
+		ASSERT_EQ(0, gpio_bind(true));
+		usleep(5000);
+		cycles++;
+	}
+	stop = 1;
+	for (i = 0; i < RACERS; i++) {
+		ASSERT_EQ(0, pthread_join(r[i].thread, NULL));
+		close(r[i].fd);
+		EXPECT_EQ(0, r[i].other) TH_LOG("racer %d: unexpected errno %d",
+						 i, r[i].last_errno);
+		values += r[i].values;
+		enodev += r[i].enodev;
+	}
+	TH_LOG("%d unbind/bind cycles, %ld values, %ld ENODEV", cycles,
+	       values, enodev);
+	ASSERT_LT(0, cycles);
+	ASSERT_LT(0, values);
+}
+
+TEST_HARNESS_MAIN
