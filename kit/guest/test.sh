@@ -14,6 +14,23 @@ echo "== samples"
 		n=$((n + 1))
 		if modprobe $m && rmmod $m; then echo "ok $n sample $m"; else echo "not ok $n sample $m"; fi
 	done
+	# The resmgr samples: a consumer holding a line of the provider across its unbind.
+	seen() { dmesg | grep -q "$1"; }
+	n=$((n + 1))
+	if modprobe rust_resmgr_provider && modprobe rust_resmgr_consumer &&
+	   seen "rust_resmgr_consumer: line 0 reads 1"; then
+		echo "ok $n sample rust_resmgr_consumer reads the provider's line"
+	else
+		echo "not ok $n sample rust_resmgr_consumer reads the provider's line"
+	fi
+	n=$((n + 1))
+	if echo rust_resmgr_provider > /sys/bus/platform/drivers/rust_resmgr_provider/unbind &&
+	   seen "rust_resmgr_consumer: provider revoked" && rmmod rust_resmgr_consumer &&
+	   seen "rust_resmgr_consumer: line 0 answers ENODEV now" && rmmod rust_resmgr_provider; then
+		echo "ok $n sample rust_resmgr_consumer gets ENODEV after the provider's unbind"
+	else
+		echo "not ok $n sample rust_resmgr_consumer gets ENODEV after the provider's unbind"
+	fi
 	echo "1..$n"
 } | tee $R/samples.tap
 

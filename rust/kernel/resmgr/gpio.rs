@@ -16,7 +16,9 @@
 
 use super::{
     Handle,
-    Provider, //
+    Notice,
+    Provider,
+    RevokeNotify, //
 };
 use crate::{
     bindings,
@@ -33,6 +35,7 @@ use crate::{
     },
     prelude::*,
     str::CString,
+    sync::Arc,
     types::Opaque,
 };
 use core::ptr;
@@ -177,15 +180,12 @@ unsafe impl Sync for Registration {}
 /// The chip is removed from gpiolib when `dev` is unbound, after its provider is revoked: from then
 /// on every gpiolib callback and every [`Line`] call returns `ENODEV`. The chip is also listed under
 /// `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that label).
-pub fn register<T: GpioChipOps, E>(
+pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
     label: &CStr,
     ngpio: u16,
-    ops: impl PinInit<T, E>,
-) -> Result
-where
-    Error: From<E>,
-{
+    ops: impl PinInit<T, Error>,
+) -> Result {
     let ops: Pin<KBox<T>> = KBox::pin_init(ops, GFP_KERNEL)?;
     // SAFETY: The box is only unpinned to be unsized into a `KBox<dyn ErasedOps>`, which does not
     // move its contents; `GpioChip` never moves them out either (see its invariants).
@@ -398,5 +398,11 @@ impl Line {
     /// Sleeps until the line's chip is unbound (or a signal arrives: `ERESTARTSYS`).
     pub fn wait_revoked(&self) -> Result {
         self.chip.wait_revoked()
+    }
+
+    /// Asks for `notify` to run once when the line's chip is unbound (see
+    /// [`Handle::notify_on_revoke`]).
+    pub fn notify_on_revoke(&self, notify: Arc<dyn RevokeNotify>) -> Result<Notice<GpioChip>> {
+        self.chip.notify_on_revoke(notify)
     }
 }
