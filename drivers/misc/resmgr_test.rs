@@ -6,15 +6,22 @@
 //! revocable misc device `/dev/resmgr-test` (root only). Through its ioctls (ABI in
 //! `include/uapi/linux/resmgr_test.h`) a test looks up GPIO lines of Rust GPIO chips by chip label
 //! and offset and calls them through resmgr handles, per open file; a handle answers `ENODEV` once
-//! its chip's driver is unbound. The device is itself a resmgr provider: unbinding it through
-//! `/sys/bus/platform/drivers/resmgr_test/unbind` turns its own open files to `ENODEV`.
+//! its chip's driver is unbound. The same goes for regulators, by name, and the module provides
+//! one: a simulated regulator `resmgr-test-vreg` (1.0 V to 3.3 V in 100 mV steps) on a second
+//! platform device, `resmgr_test_regulator`, unbindable through sysfs. Regulators can also be
+//! reached as a C consumer would (`regulator_get()` on the test device). The test device is itself
+//! a resmgr provider: unbinding it through `/sys/bus/platform/drivers/resmgr_test/unbind` turns its
+//! own open files to `ENODEV`.
 
 use core::sync::atomic::{
     AtomicU64,
     Ordering, //
 };
 use kernel::{
-    device::Core,
+    device::{
+        Core,
+        Device, //
+    },
     fs::File,
     ioctl::{
         _IOC_NR,
@@ -36,9 +43,22 @@ use kernel::{
             Direction,
             Line, //
         },
+        regulator::{
+            self as resmgr_regulator,
+            RegulatorOps,
+            Supply,
+            Voltages, //
+        },
     },
+    regulator::{
+        Disabled,
+        Regulator,
+        Voltage, //
+    },
+    sync::aref::ARef,
     sync::{
         new_mutex,
+        Arc,
         Mutex, //
     },
     uaccess::{
@@ -66,6 +86,49 @@ const GPIO_DIRECTION: u32 = _IOWR::<OpArg>(MAGIC, 0x06);
 const DROP: u32 = _IOW::<u64>(MAGIC, 0x07);
 const WAIT_REVOKED: u32 = _IOW::<u64>(MAGIC, 0x08);
 const COUNTERS: u32 = _IOR::<CountersArg>(MAGIC, 0x09);
+const REG_LOOKUP: u32 = _IOWR::<LookupArg>(MAGIC, 0x0a);
+const REG_ENABLE: u32 = _IOW::<OpArg>(MAGIC, 0x0b);
+const REG_DISABLE: u32 = _IOW::<OpArg>(MAGIC, 0x0c);
+const REG_IS_ENABLED: u32 = _IOWR::<OpArg>(MAGIC, 0x0d);
+const REG_GET_VOLTAGE: u32 = _IOWR::<OpArg>(MAGIC, 0x0e);
+const REG_SET_VOLTAGE: u32 = _IOW::<OpArg>(MAGIC, 0x0f);
+const CREG_GET: u32 = _IOWR::<LookupArg>(MAGIC, 0x10);
+const CREG_GET_VOLTAGE: u32 = _IOWR::<OpArg>(MAGIC, 0x11);
+const CREG_SET_VOLTAGE: u32 = _IOW::<OpArg>(MAGIC, 0x12);
+
+/// A handle held by an open file.
+#[derive(Clone)]
+enum Held {
+    /// A GPIO line, through resmgr.
+    Gpio(Line),
+    /// A regulator, through resmgr.
+    Reg(Supply),
+    /// A regulator, through the regulator core (a C consumer's `struct regulator`).
+    CReg(Arc<Regulator<Disabled>>),
+}
+
+impl Held {
+    fn line(self) -> Result<Line> {
+        match self {
+            Held::Gpio(line) => Ok(line),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn supply(self) -> Result<Supply> {
+        match self {
+            Held::Reg(supply) => Ok(supply),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn c_regulator(self) -> Result<Arc<Regulator<Disabled>>> {
+        match self {
+            Held::CReg(reg) => Ok(reg),
+            _ => Err(EINVAL),
+        }
+    }
+}
 
 /// Open files, all devices together.
 static FILES: AtomicU64 = AtomicU64::new(0);
@@ -78,7 +141,7 @@ static REVOKED_WAITS: AtomicU64 = AtomicU64::new(0);
 #[pin_data(PinnedDrop)]
 struct TestFile {
     #[pin]
-    handles: Mutex<KVec<Option<Line>>>,
+    handles: Mutex<KVec<Option<Held>>>,
 }
 
 impl TestFile {
@@ -93,7 +156,7 @@ impl TestFile {
         Ok(file)
     }
 
-    fn add(&self, line: Line) -> Result<u64> {
+    fn add(&self, line: Held) -> Result<u64> {
         let mut handles = self.handles.lock();
         let slot = match handles.iter().position(Option::is_none) {
             Some(free) => {
@@ -110,7 +173,7 @@ impl TestFile {
     }
 
     /// Returns a clone of handle `id` (cheap), so that it is used without the table's lock.
-    fn get(&self, id: u64) -> Result<Line> {
+    fn get(&self, id: u64) -> Result<Held> {
         let handles = self.handles.lock();
         let index = usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).ok_or(EINVAL)?;
         handles.get(index).and_then(Option::clone).ok_or(EINVAL)
@@ -137,8 +200,10 @@ impl PinnedDrop for TestFile {
     }
 }
 
-/// The device: no state of its own beyond what the files hold.
-struct ResmgrTest;
+/// The device: the test device itself, for C-style regulator lookups.
+struct ResmgrTest {
+    dev: ARef<Device>,
+}
 
 fn read_op(arg: usize) -> Result<(u64, u64)> {
     let [id, value] = UserSlice::new(UserPtr::from_addr(arg), size_of::<OpArg>())
@@ -160,7 +225,8 @@ fn read_id(arg: usize) -> Result<u64> {
 }
 
 impl ResmgrTest {
-    fn lookup(file: &TestFile, arg: usize) -> Result<isize> {
+    /// Reads a lookup argument, lets `find` turn (label, offset) into a handle, returns its id.
+    fn lookup(file: &TestFile, arg: usize, find: impl FnOnce(&CStr, u64) -> Result<Held>) -> Result<isize> {
         let (mut reader, mut writer) =
             UserSlice::new(UserPtr::from_addr(arg), size_of::<LookupArg>()).reader_writer();
         let raw = reader.read::<LookupArg>()?;
@@ -168,13 +234,30 @@ impl ResmgrTest {
         let len = label.iter().position(|&b| b == 0).ok_or(EINVAL)?;
         let label = CStr::from_bytes_with_nul(&label[..=len]).map_err(|_| EINVAL)?;
         let offset = u64::from_ne_bytes(rest[..8].try_into().map_err(|_| EINVAL)?);
-        let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
-        let id = file.add(Line::lookup(label, offset)?)?;
+        let id = file.add(find(label, offset)?)?;
         let mut out = raw;
         out[LABEL_LEN + 8..].copy_from_slice(&id.to_ne_bytes());
         writer.write(&out)?;
         Ok(0)
     }
+
+    fn find_line(label: &CStr, offset: u64) -> Result<Held> {
+        let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
+        Ok(Held::Gpio(Line::lookup(label, offset)?))
+    }
+
+    fn find_supply(name: &CStr, _offset: u64) -> Result<Held> {
+        Ok(Held::Reg(Supply::lookup(name)?))
+    }
+
+    fn c_regulator_get(&self, name: &CStr, _offset: u64) -> Result<Held> {
+        let reg = Regulator::<Disabled>::get(&self.dev, name)?;
+        Ok(Held::CReg(Arc::new(reg, GFP_KERNEL)?))
+    }
+}
+
+fn voltage_arg(value: u64) -> Result<i32> {
+    i32::try_from(value).map_err(|_| EINVAL)
 }
 
 #[vtable]
@@ -199,31 +282,73 @@ impl ChardevOps for ResmgrTest {
             return Err(ENOTTY);
         }
         match cmd {
-            GPIO_LOOKUP => Self::lookup(file, arg),
+            GPIO_LOOKUP => Self::lookup(file, arg, Self::find_line),
+            REG_LOOKUP => Self::lookup(file, arg, Self::find_supply),
+            CREG_GET => Self::lookup(file, arg, |name, off| this.get().c_regulator_get(name, off)),
+            REG_ENABLE => {
+                let (id, _) = read_op(arg)?;
+                file.get(id)?.supply()?.enable()?;
+                Ok(0)
+            }
+            REG_DISABLE => {
+                let (id, _) = read_op(arg)?;
+                file.get(id)?.supply()?.disable()?;
+                Ok(0)
+            }
+            REG_IS_ENABLED => {
+                let (id, _) = read_op(arg)?;
+                let on = file.get(id)?.supply()?.is_enabled()?;
+                write_value(arg, id, u64::from(on))?;
+                Ok(0)
+            }
+            REG_GET_VOLTAGE => {
+                let (id, _) = read_op(arg)?;
+                let uv = file.get(id)?.supply()?.get_voltage()?;
+                write_value(arg, id, uv as u64)?;
+                Ok(0)
+            }
+            REG_SET_VOLTAGE => {
+                let (id, value) = read_op(arg)?;
+                let uv = voltage_arg(value)?;
+                file.get(id)?.supply()?.set_voltage(uv, uv)?;
+                Ok(0)
+            }
+            CREG_GET_VOLTAGE => {
+                let (id, _) = read_op(arg)?;
+                let uv = file.get(id)?.c_regulator()?.get_voltage()?;
+                write_value(arg, id, uv.as_microvolts() as u64)?;
+                Ok(0)
+            }
+            CREG_SET_VOLTAGE => {
+                let (id, value) = read_op(arg)?;
+                let uv = Voltage::from_microvolts(voltage_arg(value)?);
+                file.get(id)?.c_regulator()?.set_voltage(uv, uv)?;
+                Ok(0)
+            }
             GPIO_GET => {
                 let (id, _) = read_op(arg)?;
-                let value = file.get(id)?.get()?;
+                let value = file.get(id)?.line()?.get()?;
                 write_value(arg, id, u64::from(value))?;
                 Ok(0)
             }
             GPIO_SET => {
                 let (id, value) = read_op(arg)?;
-                file.get(id)?.set(value != 0)?;
+                file.get(id)?.line()?.set(value != 0)?;
                 Ok(0)
             }
             GPIO_INPUT => {
                 let (id, _) = read_op(arg)?;
-                file.get(id)?.set_input()?;
+                file.get(id)?.line()?.set_input()?;
                 Ok(0)
             }
             GPIO_OUTPUT => {
                 let (id, value) = read_op(arg)?;
-                file.get(id)?.set_output(value != 0)?;
+                file.get(id)?.line()?.set_output(value != 0)?;
                 Ok(0)
             }
             GPIO_DIRECTION => {
                 let (id, _) = read_op(arg)?;
-                let output = file.get(id)?.direction()? == Direction::Output;
+                let output = file.get(id)?.line()?.direction()? == Direction::Output;
                 write_value(arg, id, u64::from(output))?;
                 Ok(0)
             }
@@ -232,7 +357,7 @@ impl ChardevOps for ResmgrTest {
                 Ok(0)
             }
             WAIT_REVOKED => {
-                let line = file.get(read_id(arg)?)?;
+                let line = file.get(read_id(arg)?)?.line()?;
                 // Sleep outside this device's access: its own unbind must not wait for us.
                 let (_this, waited) = this.unlocked(|| line.wait_revoked())?;
                 waited?;
@@ -270,8 +395,72 @@ impl platform::Driver for ResmgrTestDriver {
         pdev: &'bound platform::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
-        chardev::register(pdev.as_ref(), c"resmgr-test", Ok::<_, Error>(ResmgrTest))?;
+        let dev = pdev.as_ref();
+        chardev::register(dev, c"resmgr-test", Ok::<_, Error>(ResmgrTest { dev: dev.into() }))?;
         Ok(ResmgrTestDriver)
+    }
+}
+
+/// The simulated regulator: enabled flag and output voltage.
+#[pin_data]
+struct SimRegulator {
+    #[pin]
+    state: Mutex<(bool, i32)>,
+}
+
+#[vtable]
+impl RegulatorOps for SimRegulator {
+    fn enable(&self) -> Result {
+        self.state.lock().0 = true;
+        Ok(())
+    }
+
+    fn disable(&self) -> Result {
+        self.state.lock().0 = false;
+        Ok(())
+    }
+
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(self.state.lock().0)
+    }
+
+    fn get_voltage(&self) -> Result<i32> {
+        Ok(self.state.lock().1)
+    }
+
+    fn set_voltage(&self, microvolts: i32) -> Result {
+        self.state.lock().1 = microvolts;
+        Ok(())
+    }
+}
+
+/// The platform driver of the simulated regulator.
+struct SimRegulatorDriver;
+
+/// 1.0 V to 3.3 V in 100 mV steps.
+const SIM_VOLTAGES: Voltages = Voltages {
+    min_uv: 1_000_000,
+    step_uv: 100_000,
+    count: 24,
+};
+
+impl platform::Driver for SimRegulatorDriver {
+    type IdInfo = ();
+    type Data<'bound> = Self;
+
+    fn probe<'bound>(
+        pdev: &'bound platform::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self, Error> + 'bound {
+        resmgr_regulator::register(
+            pdev.as_ref(),
+            c"resmgr-test-vreg",
+            SIM_VOLTAGES,
+            try_pin_init!(SimRegulator {
+                state <- new_mutex!((false, SIM_VOLTAGES.min_uv)),
+            }? Error),
+        )?;
+        Ok(SimRegulatorDriver)
     }
 }
 
@@ -280,14 +469,19 @@ struct ResmgrTestModule {
     // Dropped first: unregistering the driver unbinds (and so revokes) the device.
     #[pin]
     _driver: kernel::driver::Registration<platform::Adapter<ResmgrTestDriver>>,
+    #[pin]
+    _regulator_driver: kernel::driver::Registration<platform::Adapter<SimRegulatorDriver>>,
     _device: platform::DeviceRegistration,
+    _regulator_device: platform::DeviceRegistration,
 }
 
 impl kernel::InPlaceModule for ResmgrTestModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _driver <- kernel::driver::Registration::new(c"resmgr_test", module),
+            _regulator_driver <- kernel::driver::Registration::new(c"resmgr_test_regulator", module),
             _device: platform::DeviceRegistration::new(c"resmgr_test", None)?,
+            _regulator_device: platform::DeviceRegistration::new(c"resmgr_test_regulator", None)?,
         })
     }
 }

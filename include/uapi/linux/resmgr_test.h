@@ -49,4 +49,26 @@ struct resmgr_test_counters {
 #define RESMGR_TEST_WAIT_REVOKED _IOW(RESMGR_TEST_MAGIC, 0x08, __u64)
 #define RESMGR_TEST_COUNTERS	_IOR(RESMGR_TEST_MAGIC, 0x09, struct resmgr_test_counters)
 
+/*
+ * Regulators. REG_LOOKUP takes a struct resmgr_test_gpio_lookup whose label
+ * is the regulator's name (offset ignored) and returns a resmgr handle id;
+ * the REG_* operations take a struct resmgr_test_gpio_op (value: 0/1 for
+ * IS_ENABLED, microvolts for the voltages). SET_VOLTAGE sets exactly that
+ * voltage: EINVAL if the regulator does not offer it (outside its
+ * constraints, or between two steps).
+ *
+ * CREG_GET gets the regulator through the regulator core, as a C consumer
+ * (regulator_get() on the test device); CREG_* go through that consumer.
+ * Using a handle of one kind with another kind's command gives EINVAL.
+ */
+#define RESMGR_TEST_REG_LOOKUP	_IOWR(RESMGR_TEST_MAGIC, 0x0a, struct resmgr_test_gpio_lookup)
+#define RESMGR_TEST_REG_ENABLE	_IOW(RESMGR_TEST_MAGIC, 0x0b, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_REG_DISABLE	_IOW(RESMGR_TEST_MAGIC, 0x0c, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_REG_IS_ENABLED _IOWR(RESMGR_TEST_MAGIC, 0x0d, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_REG_GET_VOLTAGE _IOWR(RESMGR_TEST_MAGIC, 0x0e, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_REG_SET_VOLTAGE _IOW(RESMGR_TEST_MAGIC, 0x0f, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_CREG_GET	_IOWR(RESMGR_TEST_MAGIC, 0x10, struct resmgr_test_gpio_lookup)
+#define RESMGR_TEST_CREG_GET_VOLTAGE _IOWR(RESMGR_TEST_MAGIC, 0x11, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_CREG_SET_VOLTAGE _IOW(RESMGR_TEST_MAGIC, 0x12, struct resmgr_test_gpio_op)
+
 #endif /* _UAPI_LINUX_RESMGR_TEST_H */

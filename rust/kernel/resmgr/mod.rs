@@ -42,6 +42,8 @@ pub mod gpio;
 mod handle;
 mod notice;
 mod provider;
+#[cfg(CONFIG_REGULATOR)]
+pub mod regulator;
 mod registry;
 mod shell;
 

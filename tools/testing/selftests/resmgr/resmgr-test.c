@@ -29,6 +29,8 @@
 #define CHIP		"gpio_sim_rs.0"
 #define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
 #define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
+#define VREG		"resmgr-test-vreg"
+#define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
 
 static int write_str(const char *path, const char *val)
 {
@@ -58,6 +60,12 @@ static int test_bind(bool bind)
 			 "resmgr_test");
 }
 
+static int vreg_bind(bool bind)
+{
+	return write_str(bind ? VREG_DRV "/bind" : VREG_DRV "/unbind",
+			 "resmgr_test_regulator");
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -67,16 +75,22 @@ static int64_t now_ms(void)
 }
 
 /* Returns the handle id, or -errno. */
-static long lookup(int fd, const char *label, __u64 offset)
+static long lookup_cmd(int fd, unsigned long cmd, const char *label,
+		       __u64 offset)
 {
 	struct resmgr_test_gpio_lookup req;
 
 	memset(&req, 0, sizeof(req));
 	strncpy(req.label, label, sizeof(req.label) - 1);
 	req.offset = offset;
-	if (ioctl(fd, RESMGR_TEST_GPIO_LOOKUP, &req))
+	if (ioctl(fd, cmd, &req))
 		return -errno;
 	return req.id;
+}
+
+static long lookup(int fd, const char *label, __u64 offset)
+{
+	return lookup_cmd(fd, RESMGR_TEST_GPIO_LOOKUP, label, offset);
 }
 
 /* Returns 0 or -errno; the value goes to *value for GET and DIRECTION. */
@@ -113,6 +127,7 @@ FIXTURE_SETUP(dev)
 	/* A failed test may have left something unbound. */
 	gpio_bind(true);
 	test_bind(true);
+	vreg_bind(true);
 	self->fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("open " DEV_PATH ": %s", strerror(errno));
 }
@@ -125,6 +140,7 @@ FIXTURE_TEARDOWN(dev)
 		close(self->fd);
 	gpio_bind(true);
 	test_bind(true);
+	vreg_bind(true);
 	/* Nothing leaked: no file, no handle left behind. */
 	c = counters();
 	EXPECT_EQ(0, c.files);
@@ -361,6 +377,100 @@ TEST_F(dev, module_unload_with_fds_open)
 	ASSERT_EQ(0, system("modprobe gpio_sim_rs chips=1 lines=8"));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_LT(0, lookup(self->fd, CHIP, 6));
+}
+
+TEST_F(dev, regulator_enable_disable_and_voltage)
+{
+	__u64 v;
+	long id;
+
+	ASSERT_EQ(-ENOENT, lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, "no-vreg", 0));
+	id = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, id);
+
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_ENABLE, id, NULL));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_DISABLE, id, NULL));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(0, v);
+
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(1000000, v);
+	v = 1800000;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(1800000, v);
+	v = 3300000;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	/* Outside the constraints, or between steps. */
+	v = 3400000;
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	v = 900000;
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	v = 1850000;
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(3300000, v);
+	/* A regulator handle is not a GPIO line. */
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+}
+
+TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
+{
+	__u64 v = 2000000;
+	long stale, fresh;
+
+	stale = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, stale);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_ENABLE, stale, NULL));
+
+	ASSERT_EQ(0, vreg_bind(false));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
+	ASSERT_EQ(-ENOENT, lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0));
+	/* (regulator_get() would now hand out the core's dummy regulator.) */
+
+	ASSERT_EQ(0, vreg_bind(true));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
+	fresh = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, fresh);
+	/* A new instance: back at its lowest voltage, disabled. */
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, fresh, &v));
+	ASSERT_EQ(1000000, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, fresh, &v));
+	ASSERT_EQ(0, v);
+}
+
+TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
+{
+	__u64 v = 2500000;
+	long c, r;
+
+	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	ASSERT_LT(0, c);
+	r = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, r);
+
+	/* regulator_set_voltage() -> core -> our ops table -> shell -> driver. */
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(2500000, v);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(2500000, v);
+	/* The core enforces the constraints it got at registration. */
+	v = 5000000;
+	ASSERT_NE(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, c, &v));
+
+	/* Release the C consumer before the provider goes (see the notes). */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+	ASSERT_EQ(0, vreg_bind(false));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
 }
 
 #define RACERS		4

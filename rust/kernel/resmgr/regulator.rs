@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Voltage regulator providers on the resource manager.
+//!
+//! A driver implements [`RegulatorOps`] and calls [`register`] in probe. The regulator is
+//! registered with the regulator core with one C operations table shared by every Rust regulator;
+//! each operation enters the regulator's provider shell, so operations that race or follow the
+//! driver's unbind get `ENODEV`, also when they come from C consumers holding a `struct regulator`
+//! from `regulator_get()`.
+//!
+//! The regulator core keeps a `struct regulator_dev` alive while consumers hold it, and calls its
+//! operations through its descriptor even after `regulator_unregister()`. The descriptor and the
+//! shell reference the operations use therefore live in a block that is freed on unbind only if no
+//! consumer holds the regulator any more; otherwise the block (a few hundred bytes) is kept for
+//! good, so that late calls find the revoked shell and fail with `ENODEV` instead of reading freed
+//! memory.
+//!
+//! In-kernel consumers can also look regulators up by name with [`Supply::lookup`].
+//!
+//! C header: [`include/linux/regulator/driver.h`](srctree/include/linux/regulator/driver.h)
+
+use super::{
+    shell::Shell,
+    Handle,
+    Provider, //
+};
+use crate::{
+    bindings,
+    device::{
+        Bound,
+        Device, //
+    },
+    devres,
+    error::{
+        from_err_ptr,
+        from_result, //
+    },
+    prelude::*,
+    str::CString,
+    sync::Arc,
+};
+use core::ptr::{
+    self,
+    NonNull, //
+};
+
+/// Operations of a voltage regulator; voltages are in microvolts.
+///
+/// Every method is called through the regulator's provider shell, never after its driver's unbind.
+#[vtable]
+pub trait RegulatorOps: Send + Sync + 'static {
+    /// Enables the output.
+    fn enable(&self) -> Result;
+    /// Disables the output.
+    fn disable(&self) -> Result;
+    /// Returns whether the output is enabled.
+    fn is_enabled(&self) -> Result<bool>;
+    /// Returns the output voltage.
+    fn get_voltage(&self) -> Result<i32>;
+    /// Sets the output voltage to `microvolts`, which is within the constraints.
+    fn set_voltage(&self, microvolts: i32) -> Result;
+}
+
+trait ErasedOps: Send + Sync {
+    fn enable(&self) -> Result;
+    fn disable(&self) -> Result;
+    fn is_enabled(&self) -> Result<bool>;
+    fn get_voltage(&self) -> Result<i32>;
+    fn set_voltage(&self, microvolts: i32) -> Result;
+}
+
+impl<T: RegulatorOps> ErasedOps for T {
+    fn enable(&self) -> Result {
+        RegulatorOps::enable(self)
+    }
+    fn disable(&self) -> Result {
+        RegulatorOps::disable(self)
+    }
+    fn is_enabled(&self) -> Result<bool> {
+        RegulatorOps::is_enabled(self)
+    }
+    fn get_voltage(&self) -> Result<i32> {
+        RegulatorOps::get_voltage(self)
+    }
+    fn set_voltage(&self, microvolts: i32) -> Result {
+        RegulatorOps::set_voltage(self, microvolts)
+    }
+}
+
+/// The voltages a regulator offers: `min_uv + n * step_uv` for `n` in `0..count`.
+#[derive(Clone, Copy, Debug)]
+pub struct Voltages {
+    /// Lowest voltage, in microvolts.
+    pub min_uv: i32,
+    /// Step between voltages, in microvolts.
+    pub step_uv: i32,
+    /// Number of voltages.
+    pub count: u32,
+}
+
+impl Voltages {
+    fn max_uv(&self) -> i32 {
+        self.min_uv + self.step_uv * (self.count as i32 - 1)
+    }
+
+    /// Returns the lowest offered voltage in `[min_uv, max_uv]`, or `EINVAL`.
+    fn pick(&self, min_uv: i32, max_uv: i32) -> Result<(u32, i32)> {
+        if min_uv > max_uv || max_uv < self.min_uv || min_uv > self.max_uv() {
+            return Err(EINVAL);
+        }
+        let sel = if min_uv <= self.min_uv {
+            0
+        } else {
+            ((min_uv - self.min_uv) + self.step_uv - 1) / self.step_uv
+        };
+        let uv = self.min_uv + sel * self.step_uv;
+        if uv > max_uv {
+            return Err(EINVAL);
+        }
+        Ok((sel as u32, uv))
+    }
+}
+
+/// A regulator as its provider shell holds it.
+///
+/// # Invariants
+///
+/// The driver's implementation behind `ops` is never moved (it was pinned when allocated).
+pub struct RegulatorImpl {
+    ops: KBox<dyn ErasedOps>,
+    voltages: Voltages,
+}
+
+impl RegulatorImpl {
+    fn ops(&self) -> &dyn ErasedOps {
+        &*self.ops
+    }
+}
+
+crate::define_resource_registry!(
+    /// Every registered Rust regulator, by name.
+    REGULATORS: RegulatorImpl
+);
+
+/// What the regulator core points to: the descriptor and the shell the operations enter.
+///
+/// # Invariants
+///
+/// `desc.name` points into `name`; `desc.ops` is `&OPS`; `init` is the constraints the core copies.
+struct CoreBlock {
+    desc: bindings::regulator_desc,
+    init: bindings::regulator_init_data,
+    name: CString,
+    shell: Arc<Shell<RegulatorImpl>>,
+}
+
+/// A registered regulator, held by devres.
+///
+/// # Invariants
+///
+/// `rdev` is registered with the regulator core; `block` is the `CoreBlock` it uses (its
+/// `driver_data` and descriptor), owned by this registration until it is dropped.
+struct Registration {
+    provider: Provider<RegulatorImpl>,
+    rdev: NonNull<bindings::regulator_dev>,
+    block: NonNull<CoreBlock>,
+}
+
+// SAFETY: The registration is only used to unregister, which may happen on any thread.
+unsafe impl Send for Registration {}
+// SAFETY: No `&self` methods.
+unsafe impl Sync for Registration {}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // The fence first: no operation is inside the driver when it returns.
+        self.provider.shell().revoke();
+        let rdev = self.rdev.as_ptr();
+        // SAFETY: By the type invariants `rdev` is registered. Our reference keeps it allocated
+        // after `regulator_unregister()`, so that its consumer count can be read.
+        let open = unsafe {
+            bindings::get_device(&raw mut (*rdev).dev);
+            bindings::regulator_unregister(rdev);
+            ptr::read_volatile(&raw const (*rdev).open_count)
+        };
+        // SAFETY: Drops the reference taken above.
+        unsafe { bindings::put_device(&raw mut (*rdev).dev) };
+        if open == 0 {
+            // SAFETY: Unregistered and no consumer left: the core no longer uses the block.
+            drop(unsafe { KBox::from_raw(self.block.as_ptr()) });
+        } else {
+            // Consumers still hold the `regulator_dev` and may call through the descriptor: keep
+            // the block; its shell is revoked, so every such call gets `ENODEV`.
+            pr_warn!("resmgr: {} consumer(s) still hold a removed regulator; keeping its descriptor\n", open);
+        }
+    }
+}
+
+/// Registers a voltage regulator named `name` offering `voltages`, for the bound device `dev`.
+///
+/// It is revoked and unregistered when `dev` is unbound, and listed under `name` for
+/// [`Supply::lookup`] until then. C consumers find it with `regulator_get(dev, name)`.
+pub fn register<T: RegulatorOps>(
+    dev: &Device<Bound>,
+    name: &CStr,
+    voltages: Voltages,
+    ops: impl PinInit<T, Error>,
+) -> Result {
+    if voltages.count == 0 || voltages.step_uv <= 0 || voltages.min_uv < 0 {
+        return Err(EINVAL);
+    }
+    let ops: Pin<KBox<T>> = KBox::pin_init(ops, GFP_KERNEL)?;
+    // SAFETY: Unpinned only to be unsized; `RegulatorImpl` never moves the contents out.
+    let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
+    register_erased(dev, name, voltages, ops)
+}
+
+fn register_erased(dev: &Device<Bound>, name: &CStr, voltages: Voltages, ops: KBox<dyn ErasedOps>) -> Result {
+    // INVARIANT: `ops` comes pinned from `register`.
+    let provider = Provider::new(RegulatorImpl { ops, voltages })?;
+    provider.register(&REGULATORS, name)?;
+
+    let mut init: bindings::regulator_init_data = pin_init::zeroed();
+    init.constraints.min_uV = voltages.min_uv;
+    init.constraints.max_uV = voltages.max_uv();
+    init.constraints.valid_ops_mask =
+        bindings::REGULATOR_CHANGE_VOLTAGE | bindings::REGULATOR_CHANGE_STATUS;
+    let mut block = KBox::new(
+        CoreBlock {
+            desc: pin_init::zeroed(),
+            init,
+            name: CString::try_from(name)?,
+            shell: provider.shell().clone(),
+        },
+        GFP_KERNEL,
+    )?;
+    block.desc.name = block.name.as_char_ptr();
+    block.desc.ops = &OPS.0;
+    block.desc.type_ = bindings::regulator_type_REGULATOR_VOLTAGE;
+    block.desc.n_voltages = voltages.count;
+    block.desc.min_uV = voltages.min_uv as u32;
+    block.desc.uV_step = voltages.step_uv as u32;
+    let block = NonNull::from(KBox::leak(block));
+
+    let mut config: bindings::regulator_config = pin_init::zeroed();
+    config.dev = dev.as_raw();
+    // SAFETY: `block` is valid; the core copies the constraints and keeps the pointers, which
+    // stay valid until `Registration::drop` decides the block can go.
+    let rdev = unsafe {
+        config.init_data = &raw const (*block.as_ptr()).init;
+        config.driver_data = block.as_ptr().cast();
+        from_err_ptr(bindings::regulator_register(
+            dev.as_raw(),
+            &raw const (*block.as_ptr()).desc,
+            &config,
+        ))
+    };
+    let rdev = match rdev.map(NonNull::new) {
+        Ok(Some(rdev)) => rdev,
+        Ok(None) | Err(_) => {
+            // SAFETY: Registration failed: nothing else refers to the block.
+            drop(unsafe { KBox::from_raw(block.as_ptr()) });
+            return Err(rdev.err().unwrap_or(ENOMEM));
+        }
+    };
+    // INVARIANT: `rdev` is registered and uses `block`.
+    devres::register(
+        dev,
+        Registration {
+            provider,
+            rdev,
+            block,
+        },
+        GFP_KERNEL,
+    )
+}
+
+/// Runs `f` on the regulator of `rdev` inside its provider shell.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`] (the core only calls its own ones).
+unsafe fn with_regulator<R>(
+    rdev: *mut bindings::regulator_dev,
+    f: impl FnOnce(&RegulatorImpl) -> Result<R>,
+) -> Result<R> {
+    // SAFETY: Per the function's safety requirements `driver_data` is a `CoreBlock`, which lives
+    // as long as the core may call (see `Registration::drop`).
+    let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
+    let imp = block.shell.read()?;
+    f(&imp)
+}
+
+unsafe extern "C" fn enable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+    // SAFETY: The core passes one of our regulators.
+    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().enable()) }.map(|()| 0))
+}
+
+unsafe extern "C" fn disable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+    // SAFETY: The core passes one of our regulators.
+    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().disable()) }.map(|()| 0))
+}
+
+unsafe extern "C" fn is_enabled_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+    // SAFETY: The core passes one of our regulators.
+    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().is_enabled()) }.map(c_int::from))
+}
+
+unsafe extern "C" fn get_voltage_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+    // SAFETY: The core passes one of our regulators.
+    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().get_voltage()) })
+}
+
+unsafe extern "C" fn set_voltage_callback(
+    rdev: *mut bindings::regulator_dev,
+    min_uv: c_int,
+    max_uv: c_int,
+    selector: *mut c_uint,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: The core passes one of our regulators.
+        let sel = unsafe {
+            with_regulator(rdev, |r| {
+                let (sel, uv) = r.voltages.pick(min_uv, max_uv)?;
+                r.ops().set_voltage(uv)?;
+                Ok(sel)
+            })
+        }?;
+        if !selector.is_null() {
+            // SAFETY: The core passes a valid pointer for the selector.
+            unsafe { *selector = sel };
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn list_voltage_callback(rdev: *mut bindings::regulator_dev, selector: c_uint) -> c_int {
+    from_result(|| {
+        // SAFETY: The core passes one of our regulators.
+        unsafe {
+            with_regulator(rdev, |r| {
+                if selector >= r.voltages.count {
+                    return Err(EINVAL);
+                }
+                Ok(r.voltages.min_uv + selector as i32 * r.voltages.step_uv)
+            })
+        }
+    })
+}
+
+struct OpsTable(bindings::regulator_ops);
+
+// SAFETY: The table is immutable and only holds function pointers.
+unsafe impl Sync for OpsTable {}
+
+/// The operations of every Rust regulator.
+static OPS: OpsTable = OpsTable(bindings::regulator_ops {
+    enable: Some(enable_callback),
+    disable: Some(disable_callback),
+    is_enabled: Some(is_enabled_callback),
+    get_voltage: Some(get_voltage_callback),
+    set_voltage: Some(set_voltage_callback),
+    list_voltage: Some(list_voltage_callback),
+    ..pin_init::zeroed()
+});
+
+/// A consumer's handle to a Rust regulator, by name.
+///
+/// Calls go to the regulator's operations through its provider shell (not through the regulator
+/// core's use counting): they return `ENODEV` once the regulator's driver has been unbound.
+#[derive(Clone)]
+pub struct Supply {
+    handle: Handle<RegulatorImpl>,
+}
+
+impl Supply {
+    /// Looks up the regulator named `name` (`ENOENT` if no bound Rust regulator has it).
+    pub fn lookup(name: &CStr) -> Result<Self> {
+        Ok(Self {
+            handle: REGULATORS.lookup(name)?,
+        })
+    }
+
+    /// Enables the output.
+    pub fn enable(&self) -> Result {
+        self.handle.access()?.ops().enable()
+    }
+
+    /// Disables the output.
+    pub fn disable(&self) -> Result {
+        self.handle.access()?.ops().disable()
+    }
+
+    /// Returns whether the output is enabled.
+    pub fn is_enabled(&self) -> Result<bool> {
+        self.handle.access()?.ops().is_enabled()
+    }
+
+    /// Returns the output voltage in microvolts.
+    pub fn get_voltage(&self) -> Result<i32> {
+        self.handle.access()?.ops().get_voltage()
+    }
+
+    /// Sets the output to the lowest offered voltage in `[min_uv, max_uv]` and returns it;
+    /// `EINVAL` if there is none (outside the constraints).
+    pub fn set_voltage(&self, min_uv: i32, max_uv: i32) -> Result<i32> {
+        let imp = self.handle.access()?;
+        let (_, uv) = imp.voltages.pick(min_uv, max_uv)?;
+        imp.ops().set_voltage(uv)?;
+        Ok(uv)
+    }
+
+    /// Returns whether the regulator's driver has been unbound.
+    pub fn is_revoked(&self) -> bool {
+        self.handle.is_revoked()
+    }
+}
