@@ -21,11 +21,33 @@ install_modules() {
   fi
 }
 
+# KVM is used only if a short probe boot with it works; the verdict is cached per
+# kernel build in $CACHE/kvm.probe. On some machines /dev/kvm exists but is a nested
+# kvm_pvm that hangs in early boot, so a visible /dev/kvm proves nothing. The host's
+# /dev/kvm is exposed to the chroot only for KVM boots. RESMGR_ACCEL=tcg|kvm forces.
 accel() {
-  # /dev/kvm is not passed into the toolchain chroot: on this machine kind it is
-  # a nested kvm_pvm that cannot boot a kernel. RESMGR_ACCEL=kvm forces it where
-  # a working KVM is visible to QEMU.
-  echo "${RESMGR_ACCEL:-tcg}"
+  if [ -n "${RESMGR_ACCEL:-}" ]; then echo "$RESMGR_ACCEL"; return; fi
+  [ -c /dev/kvm ] || { echo tcg; return; }
+  local stamp; stamp=$(stat -c %Y "$HB/out/arch/x86/boot/bzImage")
+  if [ "$(cut -d' ' -f1 "$CACHE/kvm.probe" 2>/dev/null)" != "$stamp" ]; then
+    local verdict=tcg
+    expose_kvm
+    if in_chroot timeout 25 qemu-system-x86_64 -machine q35,accel=kvm -cpu host,-arch-capabilities \
+        -smp 1 -m 512M -nographic -no-reboot -bios qboot.rom -kernel "$KOUT/arch/x86/boot/bzImage" \
+        -append "console=ttyS0 panic=-1 rdinit=/bin/false" 2>/dev/null | grep -q "Linux version"; then
+      verdict=kvm
+    fi
+    hide_kvm
+    echo "$stamp $verdict" > "$CACHE/kvm.probe"
+  fi
+  cut -d' ' -f2 "$CACHE/kvm.probe"
+}
+
+expose_kvm() {
+  [ -n "$C" ] && [ ! -e "$C/dev/kvm" ] && mknod -m 660 "$C/dev/kvm" c 10 232 && KVM_NODE=1 || true
+}
+hide_kvm() {
+  [ "${KVM_NODE:-0}" = 1 ] && rm -f "$C/dev/kvm"; KVM_NODE=0
 }
 
 scan_reports() {
@@ -40,7 +62,7 @@ rm -rf "${RESULTS:?}"/*
 [ $# -gt 0 ] && printf '%s\n' "$*" > "$RESULTS/cmd"
 ACCEL=$(accel)
 CPU="max,la57=off"                     # plain 'max' enables LA57: false KASAN report at boot
-[ "$ACCEL" = kvm ] && CPU="host,-arch-capabilities"
+if [ "$ACCEL" = kvm ]; then CPU="host,-arch-capabilities"; expose_kvm; trap hide_kvm EXIT; fi
 fs() { echo "-virtfs local,path=$1,mount_tag=$2,security_model=none,multidevs=remap${3:+,$3}"; }
 step "booting $(cat "$HB/out/include/config/kernel.release") under QEMU ($ACCEL)"
 # shellcheck disable=SC2046

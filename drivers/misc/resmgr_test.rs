@@ -33,6 +33,11 @@ use kernel::{
     iov::IovIterDest,
     platform,
     prelude::*,
+    regulator::{
+        Disabled,
+        Regulator,
+        Voltage, //
+    },
     resmgr::{
         chardev::{
             self,
@@ -49,11 +54,6 @@ use kernel::{
             Supply,
             Voltages, //
         },
-    },
-    regulator::{
-        Disabled,
-        Regulator,
-        Voltage, //
     },
     sync::aref::ARef,
     sync::{
@@ -175,13 +175,19 @@ impl TestFile {
     /// Returns a clone of handle `id` (cheap), so that it is used without the table's lock.
     fn get(&self, id: u64) -> Result<Held> {
         let handles = self.handles.lock();
-        let index = usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).ok_or(EINVAL)?;
+        let index = usize::try_from(id)
+            .ok()
+            .and_then(|id| id.checked_sub(1))
+            .ok_or(EINVAL)?;
         handles.get(index).and_then(Option::clone).ok_or(EINVAL)
     }
 
     fn drop_handle(&self, id: u64) -> Result {
         let mut handles = self.handles.lock();
-        let index = usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).ok_or(EINVAL)?;
+        let index = usize::try_from(id)
+            .ok()
+            .and_then(|id| id.checked_sub(1))
+            .ok_or(EINVAL)?;
         let slot = handles.get_mut(index).ok_or(EINVAL)?;
         let line = slot.take().ok_or(EINVAL)?;
         drop(handles);
@@ -226,7 +232,11 @@ fn read_id(arg: usize) -> Result<u64> {
 
 impl ResmgrTest {
     /// Reads a lookup argument, lets `find` turn (label, offset) into a handle, returns its id.
-    fn lookup(file: &TestFile, arg: usize, find: impl FnOnce(&CStr, u64) -> Result<Held>) -> Result<isize> {
+    fn lookup(
+        file: &TestFile,
+        arg: usize,
+        find: impl FnOnce(&CStr, u64) -> Result<Held>,
+    ) -> Result<isize> {
         let (mut reader, mut writer) =
             UserSlice::new(UserPtr::from_addr(arg), size_of::<LookupArg>()).reader_writer();
         let raw = reader.read::<LookupArg>()?;
@@ -396,7 +406,11 @@ impl platform::Driver for ResmgrTestDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
-        chardev::register(dev, c"resmgr-test", Ok::<_, Error>(ResmgrTest { dev: dev.into() }))?;
+        chardev::register(
+            dev,
+            c"resmgr-test",
+            Ok::<_, Error>(ResmgrTest { dev: dev.into() }),
+        )?;
         Ok(ResmgrTestDriver)
     }
 }
@@ -479,7 +493,8 @@ impl kernel::InPlaceModule for ResmgrTestModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _driver <- kernel::driver::Registration::new(c"resmgr_test", module),
-            _regulator_driver <- kernel::driver::Registration::new(c"resmgr_test_regulator", module),
+            _regulator_driver <-
+                kernel::driver::Registration::new(c"resmgr_test_regulator", module),
             _device: platform::DeviceRegistration::new(c"resmgr_test", None)?,
             _regulator_device: platform::DeviceRegistration::new(c"resmgr_test_regulator", None)?,
         })

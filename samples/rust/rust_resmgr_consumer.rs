@@ -14,8 +14,7 @@ use kernel::{
             GpioChip,
             Line, //
         },
-        Notice,
-        RevokeNotify,
+        Notice, RevokeNotify,
     },
     sync::Arc,
 };
@@ -37,7 +36,10 @@ struct SampleConsumer {
 impl kernel::Module for SampleConsumer {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let line = Line::lookup(c"rust-resmgr-sample", 0).inspect_err(|e| {
-            pr_err!("no provider (is rust_resmgr_provider loaded?): {}\n", e.to_errno());
+            pr_err!(
+                "no provider (is rust_resmgr_provider loaded?): {}\n",
+                e.to_errno()
+            );
         })?;
         pr_info!("line 0 reads {}\n", u8::from(line.get()?));
         let notice = line.notify_on_revoke(Arc::new(Told, GFP_KERNEL)?)?;

@@ -57,7 +57,12 @@ impl platform::Driver for SampleProvider {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         // Registered for the bound device: devres revokes and removes it on unbind.
-        gpio::register(pdev.as_ref(), c"rust-resmgr-sample", 4, Ok::<_, Error>(SampleChip))?;
+        gpio::register(
+            pdev.as_ref(),
+            c"rust-resmgr-sample",
+            4,
+            Ok::<_, Error>(SampleChip),
+        )?;
         dev_info!(pdev.as_ref(), "providing GPIO chip rust-resmgr-sample\n");
         Ok(SampleProvider)
     }

@@ -21,8 +21,7 @@ use super::{
     RevokeNotify, //
 };
 use crate::{
-    bindings,
-    container_of,
+    bindings, container_of,
     device::{
         Bound,
         Device, //
@@ -178,8 +177,8 @@ unsafe impl Sync for Registration {}
 /// Registers a GPIO chip with `ngpio` lines, labelled `label`, for the bound device `dev`.
 ///
 /// The chip is removed from gpiolib when `dev` is unbound, after its provider is revoked: from then
-/// on every gpiolib callback and every [`Line`] call returns `ENODEV`. The chip is also listed under
-/// `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that label).
+/// on every gpiolib callback and every [`Line`] call returns `ENODEV`. The chip is also listed
+/// under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that label).
 pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
     label: &CStr,
@@ -193,7 +192,12 @@ pub fn register<T: GpioChipOps>(
     register_erased(dev, label, ngpio, ops)
 }
 
-fn register_erased(dev: &Device<Bound>, label: &CStr, ngpio: u16, ops: KBox<dyn ErasedOps>) -> Result {
+fn register_erased(
+    dev: &Device<Bound>,
+    label: &CStr,
+    ngpio: u16,
+    ops: KBox<dyn ErasedOps>,
+) -> Result {
     if ngpio == 0 {
         return Err(EINVAL);
     }
@@ -250,7 +254,13 @@ fn register_erased(dev: &Device<Bound>, label: &CStr, ngpio: u16, ops: KBox<dyn 
 /// `slot` must be the `chip` field of a `Registration` whose `label` is initialised.
 unsafe fn container_label(slot: *mut bindings::gpio_chip) -> *const c_char {
     // SAFETY: Per the function's safety requirements.
-    let reg = unsafe { container_of!(slot.cast::<Opaque<bindings::gpio_chip>>(), Registration, chip) };
+    let reg = unsafe {
+        container_of!(
+            slot.cast::<Opaque<bindings::gpio_chip>>(),
+            Registration,
+            chip
+        )
+    };
     // SAFETY: `label` is initialised; only the field is read.
     unsafe { (*reg).label.as_char_ptr() }
 }
@@ -277,7 +287,8 @@ unsafe fn with_chip<R>(
     f: impl FnOnce(&GpioChip, u32) -> Result<R>,
 ) -> Result<R> {
     // SAFETY: Per the function's safety requirements `gc` is the `chip` field of a registration.
-    let reg = unsafe { container_of!(gc.cast::<Opaque<bindings::gpio_chip>>(), Registration, chip) };
+    let reg =
+        unsafe { container_of!(gc.cast::<Opaque<bindings::gpio_chip>>(), Registration, chip) };
     // SAFETY: `provider` is initialised before `chip` and lives as long as the registration;
     // only the field is borrowed, never the (possibly still initialising) whole structure.
     let provider = unsafe { &(*reg).provider };
@@ -286,16 +297,35 @@ unsafe fn with_chip<R>(
     f(&chip, offset)
 }
 
+/// The C `get` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
 unsafe extern "C" fn get_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
     // SAFETY: gpiolib passes a registered chip.
     from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().get(o)) }.map(c_int::from))
 }
 
-unsafe extern "C" fn set_callback(gc: *mut bindings::gpio_chip, offset: c_uint, value: c_int) -> c_int {
+/// The C `set` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
+unsafe extern "C" fn set_callback(
+    gc: *mut bindings::gpio_chip,
+    offset: c_uint,
+    value: c_int,
+) -> c_int {
     // SAFETY: gpiolib passes a registered chip.
     from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().set(o, value != 0)) }.map(|()| 0))
 }
 
+/// The C `get_direction` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
 unsafe extern "C" fn get_direction_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
     from_result(|| {
         // SAFETY: gpiolib passes a registered chip.
@@ -307,11 +337,24 @@ unsafe extern "C" fn get_direction_callback(gc: *mut bindings::gpio_chip, offset
     })
 }
 
-unsafe extern "C" fn direction_input_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
+/// The C `direction_input` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
+unsafe extern "C" fn direction_input_callback(
+    gc: *mut bindings::gpio_chip,
+    offset: c_uint,
+) -> c_int {
     // SAFETY: gpiolib passes a registered chip.
     from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().direction_input(o)) }.map(|()| 0))
 }
 
+/// The C `direction_output` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
 unsafe extern "C" fn direction_output_callback(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
@@ -323,6 +366,11 @@ unsafe extern "C" fn direction_output_callback(
     })
 }
 
+/// The C `set_config` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
 unsafe extern "C" fn set_config_callback(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
@@ -387,7 +435,10 @@ impl Line {
 
     /// Makes the line an output driving `value`.
     pub fn set_output(&self, value: bool) -> Result {
-        self.chip.access()?.ops().direction_output(self.offset, value)
+        self.chip
+            .access()?
+            .ops()
+            .direction_output(self.offset, value)
     }
 
     /// Returns whether the line's chip has been unbound.

@@ -42,9 +42,9 @@ pub mod gpio;
 mod handle;
 mod notice;
 mod provider;
+mod registry;
 #[cfg(CONFIG_REGULATOR)]
 pub mod regulator;
-mod registry;
 mod shell;
 
 #[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]

@@ -191,7 +191,10 @@ impl Drop for Registration {
         } else {
             // Consumers still hold the `regulator_dev` and may call through the descriptor: keep
             // the block; its shell is revoked, so every such call gets `ENODEV`.
-            pr_warn!("resmgr: {} consumer(s) still hold a removed regulator; keeping its descriptor\n", open);
+            pr_warn!(
+                "resmgr: {} consumer(s) still hold a removed regulator; keeping its descriptor\n",
+                open
+            );
         }
     }
 }
@@ -215,7 +218,12 @@ pub fn register<T: RegulatorOps>(
     register_erased(dev, name, voltages, ops)
 }
 
-fn register_erased(dev: &Device<Bound>, name: &CStr, voltages: Voltages, ops: KBox<dyn ErasedOps>) -> Result {
+fn register_erased(
+    dev: &Device<Bound>,
+    name: &CStr,
+    voltages: Voltages,
+    ops: KBox<dyn ErasedOps>,
+) -> Result {
     // INVARIANT: `ops` comes pinned from `register`.
     let provider = Provider::new(RegulatorImpl { ops, voltages })?;
     provider.register(&REGULATORS, name)?;
@@ -291,26 +299,51 @@ unsafe fn with_regulator<R>(
     f(&imp)
 }
 
+/// The C `enable` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn enable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
     // SAFETY: The core passes one of our regulators.
     from_result(|| unsafe { with_regulator(rdev, |r| r.ops().enable()) }.map(|()| 0))
 }
 
+/// The C `disable` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn disable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
     // SAFETY: The core passes one of our regulators.
     from_result(|| unsafe { with_regulator(rdev, |r| r.ops().disable()) }.map(|()| 0))
 }
 
+/// The C `is_enabled` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn is_enabled_callback(rdev: *mut bindings::regulator_dev) -> c_int {
     // SAFETY: The core passes one of our regulators.
     from_result(|| unsafe { with_regulator(rdev, |r| r.ops().is_enabled()) }.map(c_int::from))
 }
 
+/// The C `get_voltage` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn get_voltage_callback(rdev: *mut bindings::regulator_dev) -> c_int {
     // SAFETY: The core passes one of our regulators.
     from_result(|| unsafe { with_regulator(rdev, |r| r.ops().get_voltage()) })
 }
 
+/// The C `set_voltage` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn set_voltage_callback(
     rdev: *mut bindings::regulator_dev,
     min_uv: c_int,
@@ -334,7 +367,15 @@ unsafe extern "C" fn set_voltage_callback(
     })
 }
 
-unsafe extern "C" fn list_voltage_callback(rdev: *mut bindings::regulator_dev, selector: c_uint) -> c_int {
+/// The C `list_voltage` operation.
+///
+/// # Safety
+///
+/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
+unsafe extern "C" fn list_voltage_callback(
+    rdev: *mut bindings::regulator_dev,
+    selector: c_uint,
+) -> c_int {
     from_result(|| {
         // SAFETY: The core passes one of our regulators.
         unsafe {

@@ -13,11 +13,13 @@ for d in /sys/bus/platform/devices/$DEV/gpiochip*; do CHIP=${d##*/}; done
 gpiodetect | grep -q "^$CHIP \[$DEV\] (8 lines)" || fail "gpiodetect: $(gpiodetect)"
 [ "$(gpioinfo -c "$CHIP" | grep -c input)" = 8 ] || fail "gpioinfo: $(gpioinfo -c "$CHIP")"
 V=$(gpioget -c "$CHIP" --bias=pull-up 3) && [ "$V" = '"3"=active' ] || fail "gpioget pull-up: $V"
-V=$(gpioget -c "$CHIP" --bias=pull-down 3) && [ "$V" = '"3"=inactive' ] || fail "gpioget pull-down: $V"
+V=$(gpioget -c "$CHIP" --bias=pull-down 3) && [ "$V" = '"3"=inactive' ] ||
+	fail "gpioget pull-down: $V"
 gpioset -c "$CHIP" 5=1 &
 SETPID=$!
 sleep 0.5
-gpioinfo -c "$CHIP" 5 | grep -q 'output.*consumer="\?gpioset' || fail "gpioinfo after gpioset: $(gpioinfo -c "$CHIP" 5)"
+INFO=$(gpioinfo -c "$CHIP" 5)
+echo "$INFO" | grep -q 'output.*consumer="\?gpioset' || fail "gpioinfo after gpioset: $INFO"
 gpioget -c "$CHIP" 5 2>/dev/null && fail "gpioget of a line held by gpioset succeeded"
 kill $SETPID; wait $SETPID 2>/dev/null
 echo "libgpiod tools: ok"

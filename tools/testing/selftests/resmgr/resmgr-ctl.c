@@ -116,7 +116,8 @@ static void do_line(char *line)
 			ret |= close(dev_fd);
 		if (req_fd >= 0)
 			ret |= close(req_fd);
-		dev_fd = req_fd = -1;
+		dev_fd = -1;
+		req_fd = -1;
 		ret ? reply_err(errno) : (void)printf("ok\n");
 	} else {
 		reply_err(EINVAL);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -358,6 +359,8 @@ TEST_F(dev, bad_input_gets_documented_errors)
 	memset(label, 0, sizeof(label));
 	ASSERT_EQ(-ENOENT, lookup(self->fd, label, 0));
 	/* mmap is not offered. */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->fd, 0));
+	ASSERT_EQ(ENODEV, errno);
 	ASSERT_EQ(0, counters().handles);
 }
 
@@ -478,7 +481,7 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 
 struct racer {
 	int fd;
-	volatile int *stop;
+	int *stop;
 	long values, enodev, enoent, other;
 	int last_errno;
 	pthread_t thread;
@@ -491,7 +494,7 @@ static void *race_thread(void *arg)
 	__u64 v;
 	int ret;
 
-	while (!*r->stop) {
+	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
 		if (id <= 0) {
 			id = lookup(r->fd, CHIP, 7);
 			/* Unbound, or unbound during the lookup. */
@@ -523,7 +526,7 @@ static void *race_thread(void *arg)
 TEST_F(dev, race_ioctls_against_unbind_bind)
 {
 	struct racer r[RACERS];
-	volatile int stop = 0;
+	int stop = 0;
 	long values = 0, enodev = 0;
 	int64_t end;
 	int i, cycles = 0;
@@ -543,12 +546,12 @@ TEST_F(dev, race_ioctls_against_unbind_bind)
 		usleep(5000);
 		cycles++;
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < RACERS; i++) {
 		ASSERT_EQ(0, pthread_join(r[i].thread, NULL));
 		close(r[i].fd);
-		EXPECT_EQ(0, r[i].other) TH_LOG("racer %d: unexpected errno %d",
-						 i, r[i].last_errno);
+		EXPECT_EQ(0, r[i].other)
+			TH_LOG("racer %d: unexpected errno %d", i, r[i].last_errno);
 		values += r[i].values;
 		enodev += r[i].enodev;
 	}
