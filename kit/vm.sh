@@ -22,13 +22,13 @@ install_modules() {
 }
 
 # KVM is used only if a short probe boot with it works; the verdict is cached per
-# kernel build in $CACHE/kvm.probe. On some machines /dev/kvm exists but is a nested
+# host boot in $CACHE/kvm.probe. On some machines /dev/kvm exists but is a nested
 # kvm_pvm that hangs in early boot, so a visible /dev/kvm proves nothing. The host's
 # /dev/kvm is exposed to the chroot only for KVM boots. RESMGR_ACCEL=tcg|kvm forces.
 accel() {
   if [ -n "${RESMGR_ACCEL:-}" ]; then echo "$RESMGR_ACCEL"; return; fi
   [ -c /dev/kvm ] || { echo tcg; return; }
-  local stamp; stamp=$(stat -c %Y "$HB/out/arch/x86/boot/bzImage")
+  local stamp; stamp=$(cat /proc/sys/kernel/random/boot_id)
   if [ "$(cut -d' ' -f1 "$CACHE/kvm.probe" 2>/dev/null)" != "$stamp" ]; then
     local verdict=tcg
     expose_kvm
