@@ -52,7 +52,11 @@ fmt: toolchain
 series: prepare
 	@$(KIT)/series.sh
 
-bench stress:
+## make bench       read-side, GPIO uAPI and revocation benchmarks, as ratios
+bench:
+	@$(KIT)/bench.sh
+
+stress:
 	@echo "make $@: not yet available (issue: proof under load)"; exit 2
 
 ## make clean-cache remove the toolchain, tree and objects in $(RESMGR_CACHE)

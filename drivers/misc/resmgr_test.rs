@@ -95,6 +95,9 @@ const REG_SET_VOLTAGE: u32 = _IOW::<OpArg>(MAGIC, 0x0f);
 const CREG_GET: u32 = _IOWR::<LookupArg>(MAGIC, 0x10);
 const CREG_GET_VOLTAGE: u32 = _IOWR::<OpArg>(MAGIC, 0x11);
 const CREG_SET_VOLTAGE: u32 = _IOW::<OpArg>(MAGIC, 0x12);
+/// `struct resmgr_test_bench`: kind, iterations, threads, nanoseconds.
+type BenchArg = [u64; 4];
+const BENCH: u32 = _IOWR::<BenchArg>(MAGIC, 0x13);
 
 /// A handle held by an open file.
 #[derive(Clone)]
@@ -374,6 +377,18 @@ impl ChardevOps for ResmgrTest {
                 REVOKED_WAITS.fetch_add(1, Ordering::Relaxed);
                 Ok(0)
             }
+            BENCH => {
+                let mut args = UserSlice::new(UserPtr::from_addr(arg), size_of::<BenchArg>())
+                    .reader()
+                    .read::<BenchArg>()?;
+                // Runs outside this device's access: a long benchmark must not hold up unbind.
+                let (_this, ns) = this.unlocked(|| bench::run(args[0], args[1], args[2]))?;
+                args[3] = ns?;
+                UserSlice::new(UserPtr::from_addr(arg), size_of::<BenchArg>())
+                    .writer()
+                    .write(&args)?;
+                Ok(0)
+            }
             COUNTERS => {
                 let counters: CountersArg = [
                     FILES.load(Ordering::Relaxed),
@@ -391,6 +406,172 @@ impl ChardevOps for ResmgrTest {
                 Err(ENOTTY)
             }
         }
+    }
+}
+
+/// In-kernel micro-benchmarks (see `RESMGR_TEST_BENCH` in the uAPI header).
+mod bench {
+    use core::{
+        hint::black_box,
+        sync::atomic::{
+            AtomicUsize,
+            Ordering, //
+        },
+    };
+    use kernel::{
+        new_mutex,
+        new_srcu,
+        prelude::*,
+        resmgr::{
+            Handle,
+            Provider, //
+        },
+        revocable::Revocable,
+        sync::{
+            new_srcu_fast,
+            rcu,
+            Arc,
+            Completion,
+            Mutex,
+            Srcu,
+            SrcuFast, //
+        },
+        time::{
+            Instant,
+            Monotonic, //
+        },
+        workqueue,
+    };
+
+    const RAW: u64 = 0;
+    const RCU: u64 = 1;
+    const SRCU: u64 = 2;
+    const SRCU_FAST: u64 = 3;
+    const HANDLE: u64 = 4;
+    const REVOCABLE: u64 = 5;
+    const REFCOUNT: u64 = 6;
+    const REVOKE_N: u64 = 7;
+    const SYNC_EXPEDITED: u64 = 8;
+
+    /// What the benchmark threads share.
+    #[pin_data]
+    struct State {
+        value: u64,
+        #[pin]
+        srcu: Srcu,
+        #[pin]
+        fast: SrcuFast,
+        #[pin]
+        revocable: Revocable<u64>,
+        handle: Handle<u64>,
+        refcount: Arc<u64>,
+        running: AtomicUsize,
+        #[pin]
+        started: Mutex<()>,
+        #[pin]
+        done: Completion,
+    }
+
+    fn spin(st: &State, kind: u64, n: u64) {
+        match kind {
+            RAW => (0..n).for_each(|_| {
+                black_box(*black_box(&st.value));
+            }),
+            RCU => (0..n).for_each(|_| {
+                let guard = rcu::read_lock();
+                black_box(&guard);
+            }),
+            SRCU => (0..n).for_each(|_| {
+                let guard = st.srcu.read_lock();
+                black_box(&guard);
+            }),
+            SRCU_FAST => (0..n).for_each(|_| {
+                let guard = st.fast.read_lock();
+                black_box(&guard);
+            }),
+            HANDLE => (0..n).for_each(|_| {
+                if let Ok(guard) = st.handle.access() {
+                    black_box(*guard);
+                }
+            }),
+            REVOCABLE => (0..n).for_each(|_| {
+                if let Some(guard) = st.revocable.try_access() {
+                    black_box(*guard);
+                }
+            }),
+            REFCOUNT => (0..n).for_each(|_| {
+                black_box(st.refcount.clone());
+            }),
+            _ => {}
+        }
+    }
+
+    fn revoke_with_handles(count: u64) -> Result<u64> {
+        let provider = Provider::new(0u64)?;
+        let mut handles = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+        for _ in 0..count {
+            handles.push(provider.handle(), GFP_KERNEL)?;
+        }
+        let start = Instant::<Monotonic>::now();
+        provider.revoke();
+        let ns = start.elapsed().as_nanos();
+        drop(handles);
+        Ok(ns as u64)
+    }
+
+    fn sync_expedited() -> Result<u64> {
+        let srcu = KBox::pin_init(new_srcu_fast!("resmgr_test::bench"), GFP_KERNEL)?;
+        let start = Instant::<Monotonic>::now();
+        srcu.synchronize_expedited();
+        Ok(start.elapsed().as_nanos() as u64)
+    }
+
+    /// Runs benchmark `kind`; returns the wall-clock nanoseconds.
+    pub(super) fn run(kind: u64, iterations: u64, threads: u64) -> Result<u64> {
+        match kind {
+            REVOKE_N => return revoke_with_handles(iterations),
+            SYNC_EXPEDITED => return sync_expedited(),
+            RAW..=REFCOUNT => {}
+            _ => return Err(EINVAL),
+        }
+        if threads == 0 || threads > 64 || iterations == 0 || iterations > 100_000_000 {
+            return Err(EINVAL);
+        }
+        let provider = Provider::new(7u64)?;
+        let handle = provider.handle();
+        let refcount = Arc::new(7, GFP_KERNEL)?;
+        let st = Arc::pin_init(
+            try_pin_init!(State {
+                value: 7,
+                srcu <- new_srcu!(),
+                fast <- new_srcu_fast!(),
+                revocable <- Revocable::new(Ok::<_, Error>(7u64)),
+                handle,
+                refcount,
+                running: AtomicUsize::new(threads as usize),
+                started <- new_mutex!(()),
+                done <- Completion::new(),
+            }? Error),
+            GFP_KERNEL,
+        )?;
+        // Hold the threads until all are queued, then time them together.
+        let gate = st.started.lock();
+        for _ in 0..threads {
+            let st = st.clone();
+            workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+                drop(st.started.lock());
+                spin(&st, kind, iterations);
+                if st.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    st.done.complete_all();
+                }
+            })?;
+        }
+        let start = Instant::<Monotonic>::now();
+        drop(gate);
+        st.done.wait_for_completion();
+        let ns = start.elapsed().as_nanos();
+        drop(provider);
+        Ok(ns as u64)
     }
 }
 

@@ -71,4 +71,31 @@ struct resmgr_test_counters {
 #define RESMGR_TEST_CREG_GET_VOLTAGE _IOWR(RESMGR_TEST_MAGIC, 0x11, struct resmgr_test_gpio_op)
 #define RESMGR_TEST_CREG_SET_VOLTAGE _IOW(RESMGR_TEST_MAGIC, 0x12, struct resmgr_test_gpio_op)
 
+/*
+ * In-kernel micro-benchmarks of the read side and of revocation (for
+ * `make bench`). kind: see RESMGR_TEST_BENCH_*; iterations per thread;
+ * threads run concurrently on the unbound workqueue. Out: wall-clock
+ * nanoseconds for the whole run (REVOKE_N: for the revocation alone, with
+ * `iterations` handles outstanding; SYNC_EXPEDITED: for one
+ * synchronize_srcu_expedited() on an idle SRCU-fast domain).
+ */
+struct resmgr_test_bench {
+	__u64 kind;
+	__u64 iterations;
+	__u64 threads;
+	__u64 nanoseconds;
+};
+
+#define RESMGR_TEST_BENCH_RAW		0	/* plain pointer load */
+#define RESMGR_TEST_BENCH_RCU		1	/* rcu_read_lock() pair */
+#define RESMGR_TEST_BENCH_SRCU		2	/* classic srcu_read_lock() pair */
+#define RESMGR_TEST_BENCH_SRCU_FAST	3	/* srcu_read_lock_fast() pair */
+#define RESMGR_TEST_BENCH_HANDLE	4	/* Handle::access() + drop */
+#define RESMGR_TEST_BENCH_REVOCABLE	5	/* Revocable::try_access() + drop */
+#define RESMGR_TEST_BENCH_REFCOUNT	6	/* Arc clone + drop */
+#define RESMGR_TEST_BENCH_REVOKE_N	7	/* revoke with N handles */
+#define RESMGR_TEST_BENCH_SYNC_EXPEDITED 8	/* one expedited grace period */
+
+#define RESMGR_TEST_BENCH	_IOWR(RESMGR_TEST_MAGIC, 0x13, struct resmgr_test_bench)
+
 #endif /* _UAPI_LINUX_RESMGR_TEST_H */
