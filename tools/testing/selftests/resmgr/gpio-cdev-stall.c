@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "util.h"
 
 #define SIM_ROOT	"/sys/kernel/config/gpio-sim"
 #define SIM_LINES	"4"
@@ -39,14 +40,6 @@
 #define DEADLINE_MS	5000
 /* How long to wait for the removal once the reader has been interrupted. */
 #define RESCUE_MS	10000
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(unsigned int ms)
 {
@@ -57,25 +50,6 @@ static void sleep_ms(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-
-	ret = write(fd, val, len);
-	if (ret < 0)
-		err = -errno;
-	else if (ret != len)
-		err = -EIO;
-
-	close(fd);
-	return err;
 }
 
 static int read_str(const char *path, char *buf, size_t size)

@@ -23,26 +23,10 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "util.h"
 
 #define SIM_DEV		"gpio_sim_rs.0"
 #define SIM_DRV		"/sys/bus/platform/drivers/gpio_sim_rs"
-
-static int write_str(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret < 0)
-		err = -errno;
-	else if (ret != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
 
 /* Finds /dev/gpiochipN of the bound device; returns -ENOENT when unbound. */
 static int chip_path(char *buf, size_t len)
@@ -67,7 +51,7 @@ static int chip_path(char *buf, size_t len)
 
 static int open_chip(void)
 {
-	char path[64];
+	char path[300];
 	int ret;
 
 	ret = chip_path(path, sizeof(path));
@@ -181,7 +165,7 @@ TEST_F(sim, unbind_with_v2_request_open)
 {
 	struct gpio_v2_line_values vals = { .mask = 1, .bits = 1 };
 	struct gpiochip_info info;
-	char buf[64];
+	char buf[300];
 	int req, fresh;
 
 	req = request_v2(self->chip_fd, 2, GPIO_V2_LINE_FLAG_INPUT, 0);

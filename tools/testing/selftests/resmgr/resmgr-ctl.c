@@ -49,7 +49,7 @@ static void do_line(char *line)
 	} else if (!strcmp(cmd, "lookup")) {
 		struct resmgr_test_gpio_lookup req = { .offset = n };
 
-		strncpy(req.label, arg1, sizeof(req.label) - 1);
+		snprintf(req.label, sizeof(req.label), "%s", arg1);
 		if (ioctl(dev_fd, RESMGR_TEST_GPIO_LOOKUP, &req))
 			reply_err(errno);
 		else

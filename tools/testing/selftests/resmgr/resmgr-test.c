@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "util.h"
 
 #define DEV_PATH	"/dev/resmgr-test"
 #define CHIP		"gpio_sim_rs.0"
@@ -32,23 +33,6 @@
 #define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
 #define VREG		"resmgr-test-vreg"
 #define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
-
-static int write_str(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret < 0)
-		err = -errno;
-	else if (ret != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
 
 static int gpio_bind(bool bind)
 {
@@ -65,14 +49,6 @@ static int vreg_bind(bool bind)
 {
 	return write_str(bind ? VREG_DRV "/bind" : VREG_DRV "/unbind",
 			 "resmgr_test_regulator");
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Returns the handle id, or -errno. */
@@ -491,7 +467,7 @@ static void *race_thread(void *arg)
 {
 	struct racer *r = arg;
 	long id = -1;
-	__u64 v;
+	__u64 v = 0;
 	int ret;
 
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the resmgr selftests. */
+#ifndef RESMGR_SELFTEST_UTIL_H
+#define RESMGR_SELFTEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Writes @val to the sysfs/configfs file @path; returns 0 or -errno. */
+static inline int write_str(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), ret;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+
+	ret = write(fd, val, len);
+	if (ret < 0)
+		err = -errno;
+	else if (ret != len)
+		err = -EIO;
+
+	close(fd);
+	return err;
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif /* RESMGR_SELFTEST_UTIL_H */
