@@ -126,7 +126,7 @@ FIXTURE_TEARDOWN(dev)
 
 TEST_F(dev, values_flow_through_a_handle)
 {
-	__u64 v;
+	__u64 v = 0;
 	long id;
 
 	id = lookup(self->fd, CHIP, 3);
@@ -183,7 +183,7 @@ TEST_F(dev, device_unbind_with_fds_open)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	char buf[32];
-	__u64 v;
+	__u64 v = 0;
 	long id;
 	int other;
 
@@ -342,7 +342,7 @@ TEST_F(dev, bad_input_gets_documented_errors)
 
 TEST_F(dev, module_unload_with_fds_open)
 {
-	__u64 v;
+	__u64 v = 0;
 	long id;
 
 	id = lookup(self->fd, CHIP, 6);
@@ -360,7 +360,7 @@ TEST_F(dev, module_unload_with_fds_open)
 
 TEST_F(dev, regulator_enable_disable_and_voltage)
 {
-	__u64 v;
+	__u64 v = 0;
 	long id;
 
 	ASSERT_EQ(-ENOENT, lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, "no-vreg", 0));
