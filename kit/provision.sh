@@ -42,8 +42,12 @@ check_host() {
 
 make_chroot() {
   if [ ! -x "$C/usr/bin/apt-get" ]; then
-    command -v debootstrap >/dev/null || { step "installing debootstrap on the host"; apt-get install -y debootstrap >/dev/null; } \
-      || die "debootstrap missing and cannot be installed"
+    if ! command -v debootstrap >/dev/null; then
+      step "installing debootstrap on the host"
+      apt-get install -y debootstrap >/dev/null 2>&1 ||
+        { apt-get update >/dev/null 2>&1 && apt-get install -y debootstrap >/dev/null 2>&1; } ||
+        die "debootstrap missing and cannot be installed (apt-get install debootstrap)"
+    fi
     local mirror; mirror=$(host_mirror)
     step "debootstrap $TOOLCHAIN_SUITE from $mirror into $C"
     debootstrap --variant=minbase --include=ca-certificates "$TOOLCHAIN_SUITE" "$C" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \

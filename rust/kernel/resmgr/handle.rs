@@ -177,6 +177,19 @@ impl<T: Send + Sync + 'static> Handle<T> {
     }
 
     /// Returns whether both handles refer to the same provider instance.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::resmgr::Provider;
+    ///
+    /// let first = Provider::new(1u8)?;
+    /// let second = Provider::new(1u8)?;
+    /// let a = first.handle();
+    /// assert!(a.same_provider(&a.clone()));
+    /// assert!(!a.same_provider(&second.handle()));
+    /// # Ok::<(), Error>(())
+    /// ```
     #[inline]
     pub fn same_provider(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shell, &other.shell)
@@ -195,6 +208,20 @@ impl<T: Send + Sync + 'static> Clone for Handle<T> {
 ///
 /// The read-side state lives in the guard itself, on the stack of the thread that took it;
 /// the guard is `!Send`. Revocation of the provider waits until the guard is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::resmgr::Provider;
+///
+/// let provider = Provider::new(KVec::from_elem(7u8, 3, GFP_KERNEL)?)?;
+/// let handle = provider.handle();
+/// let guard = handle.access()?;
+/// assert_eq!(guard.len(), 3); // Derefs to the implementation.
+/// assert_eq!(guard[0], 7);
+/// drop(guard); // Ends the read-side critical section.
+/// # Ok::<(), Error>(())
+/// ```
 ///
 /// # Invariants
 ///

@@ -362,4 +362,135 @@ mod tests {
         }
         Ok(())
     }
+
+    /// A GPIO chip whose lines read back what was driven.
+    #[cfg(CONFIG_GPIOLIB)]
+    #[pin_data]
+    struct Latch {
+        #[pin]
+        bits: Mutex<u32>,
+    }
+
+    #[cfg(CONFIG_GPIOLIB)]
+    #[vtable]
+    impl super::super::gpio::GpioChipOps for Latch {
+        fn get(&self, offset: u32) -> Result<bool> {
+            Ok(*self.bits.lock() & (1 << offset) != 0)
+        }
+        fn set(&self, offset: u32, value: bool) -> Result {
+            let mut bits = self.bits.lock();
+            *bits = (*bits & !(1 << offset)) | (u32::from(value) << offset);
+            Ok(())
+        }
+        fn get_direction(&self, _offset: u32) -> Result<super::super::gpio::Direction> {
+            Ok(super::super::gpio::Direction::Output)
+        }
+        fn direction_input(&self, _offset: u32) -> Result {
+            Err(EPERM)
+        }
+        fn direction_output(&self, offset: u32, value: bool) -> Result {
+            self.set(offset, value)
+        }
+    }
+
+    #[cfg(CONFIG_GPIOLIB)]
+    #[test]
+    fn gpio_line_handle_across_unbind() -> Result {
+        use super::super::gpio::{self, Line};
+
+        let reg = faux::Registration::new(c"rust-resmgr-kunit-gpio", None)?;
+        let dev: &Device<Bound> = reg.as_ref().as_ref();
+        gpio::register(dev, c"kunit-latch", 4, try_pin_init!(Latch { bits <- new_mutex!(0) }? Error))?;
+        assert_eq!(
+            gpio::register(dev, c"kunit-latch", 4, try_pin_init!(Latch { bits <- new_mutex!(0) }? Error)).err(),
+            Some(EEXIST)
+        );
+        let line = Line::lookup(c"kunit-latch", 2)?;
+        assert_eq!(Line::lookup(c"kunit-latch", 4).err(), Some(EINVAL));
+        line.set_output(true)?;
+        assert!(line.get()?);
+        line.set(false)?;
+        assert!(!line.get()?);
+
+        drop(reg); // Unbind: the chip is revoked, then removed from gpiolib.
+        assert!(line.is_revoked());
+        assert_eq!(line.get(), Err(ENODEV));
+        assert_eq!(line.set(true), Err(ENODEV));
+        assert_eq!(Line::lookup(c"kunit-latch", 2).err(), Some(ENOENT));
+        Ok(())
+    }
+
+    /// A regulator that remembers its state.
+    #[cfg(CONFIG_REGULATOR)]
+    #[pin_data]
+    struct Vreg {
+        #[pin]
+        state: Mutex<(bool, i32)>,
+    }
+
+    #[cfg(CONFIG_REGULATOR)]
+    #[vtable]
+    impl super::super::regulator::RegulatorOps for Vreg {
+        fn enable(&self) -> Result {
+            self.state.lock().0 = true;
+            Ok(())
+        }
+        fn disable(&self) -> Result {
+            self.state.lock().0 = false;
+            Ok(())
+        }
+        fn is_enabled(&self) -> Result<bool> {
+            Ok(self.state.lock().0)
+        }
+        fn get_voltage(&self) -> Result<i32> {
+            Ok(self.state.lock().1)
+        }
+        fn set_voltage(&self, microvolts: i32) -> Result {
+            self.state.lock().1 = microvolts;
+            Ok(())
+        }
+    }
+
+    #[cfg(CONFIG_REGULATOR)]
+    #[test]
+    fn regulator_supply_and_c_consumer_across_unbind() -> Result {
+        use super::super::regulator::{self, Supply, Voltages};
+        use crate::regulator::{Disabled, Regulator, Voltage};
+
+        let reg = faux::Registration::new(c"rust-resmgr-kunit-vreg", None)?;
+        let dev: &Device<Bound> = reg.as_ref().as_ref();
+        let voltages = Voltages {
+            min_uv: 1_200_000,
+            step_uv: 50_000,
+            count: 5,
+        };
+        regulator::register(
+            dev,
+            c"kunit-vreg",
+            voltages,
+            try_pin_init!(Vreg { state <- new_mutex!((false, 1_200_000)) }? Error),
+        )?;
+        let supply = Supply::lookup(c"kunit-vreg")?;
+        assert_eq!(supply.set_voltage(1_250_000, 1_250_000)?, 1_250_000);
+        assert_eq!(supply.set_voltage(1_260_000, 1_300_000)?, 1_300_000);
+        assert_eq!(supply.set_voltage(1_500_000, 1_600_000), Err(EINVAL));
+        supply.enable()?;
+        assert!(supply.is_enabled()?);
+
+        // A C consumer: regulator_get() through the core, which calls through the shell.
+        {
+            let consumer = Regulator::<Disabled>::get(dev, c"kunit-vreg")?;
+            let uv = Voltage::from_microvolts(1_350_000);
+            consumer.set_voltage(uv, uv)?;
+            assert_eq!(consumer.get_voltage()?.as_microvolts(), 1_350_000);
+            assert_eq!(supply.get_voltage()?, 1_350_000);
+        }
+
+        drop(reg);
+        assert!(supply.is_revoked());
+        assert_eq!(supply.get_voltage(), Err(ENODEV));
+        assert_eq!(supply.enable(), Err(ENODEV));
+        assert_eq!(Supply::lookup(c"kunit-vreg").err(), Some(ENOENT));
+        Ok(())
+    }
 }

@@ -55,6 +55,29 @@ impl NoticeList {
 /// Created by [`Handle::notify_on_revoke`](super::Handle::notify_on_revoke). Once the
 /// revocation has started, the callback runs even if the [`Notice`] is dropped
 /// concurrently; the callback object stays alive until it has returned.
+///
+/// # Examples
+///
+/// ```
+/// use core::sync::atomic::{AtomicBool, Ordering};
+/// use kernel::resmgr::{Provider, RevokeNotify};
+/// use kernel::sync::Arc;
+///
+/// struct Flag(AtomicBool);
+/// impl RevokeNotify for Flag {
+///     fn revoked(&self) {
+///         self.0.store(true, Ordering::Relaxed);
+///     }
+/// }
+///
+/// let provider = Provider::new(())?;
+/// let flag = Arc::new(Flag(AtomicBool::new(false)), GFP_KERNEL)?;
+/// let notice = provider.handle().notify_on_revoke(flag.clone())?;
+/// drop(notice); // Cancelled before the revocation: it never runs.
+/// provider.revoke();
+/// assert!(!flag.0.load(Ordering::Relaxed));
+/// # Ok::<(), Error>(())
+/// ```
 pub struct Notice<T: Send + Sync + 'static> {
     shell: Arc<Shell<T>>,
     id: Option<u64>,

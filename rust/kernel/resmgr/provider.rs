@@ -80,6 +80,23 @@ impl<T: Send + Sync + 'static> Provider<T> {
     /// is unbound. It also enables the zero-cost [`Provider::access`].
     ///
     /// [`ENODEV`]: crate::error::code::ENODEV
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{faux, resmgr::Provider};
+    ///
+    /// let reg = faux::Registration::new(c"resmgr-doctest", None)?;
+    /// let dev: &kernel::device::Device<kernel::device::Bound> = reg.as_ref().as_ref();
+    /// let provider = Provider::new_bound(dev, 5u32)?;
+    /// let handle = provider.handle();
+    /// assert_eq!(*provider.access(dev)?, 5); // No read-side critical section needed.
+    ///
+    /// drop(reg); // Unbinds the device: devres revokes the provider.
+    /// assert!(provider.is_revoked());
+    /// assert_eq!(handle.access().err(), Some(ENODEV));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new_bound<E>(dev: &Device<Bound>, init: impl PinInit<T, E>) -> Result<Self>
     where
         Error: From<E>,
