@@ -419,8 +419,7 @@ mod bench {
         },
     };
     use kernel::{
-        new_mutex,
-        new_srcu,
+        new_mutex, new_srcu,
         prelude::*,
         resmgr::{
             Handle,

@@ -400,9 +400,20 @@ mod tests {
 
         let reg = faux::Registration::new(c"rust-resmgr-kunit-gpio", None)?;
         let dev: &Device<Bound> = reg.as_ref().as_ref();
-        gpio::register(dev, c"kunit-latch", 4, try_pin_init!(Latch { bits <- new_mutex!(0) }? Error))?;
+        gpio::register(
+            dev,
+            c"kunit-latch",
+            4,
+            try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
+        )?;
         assert_eq!(
-            gpio::register(dev, c"kunit-latch", 4, try_pin_init!(Latch { bits <- new_mutex!(0) }? Error)).err(),
+            gpio::register(
+                dev,
+                c"kunit-latch",
+                4,
+                try_pin_init!(Latch { bits <- new_mutex!(0) }? Error)
+            )
+            .err(),
             Some(EEXIST)
         );
         let line = Line::lookup(c"kunit-latch", 2)?;

@@ -39,7 +39,7 @@ static double bench(int kind, unsigned long long iters, int threads)
 	return (double)b.nanoseconds;
 }
 
-static void goal(const char *what, double value, double limit, int below)
+static void check_goal(const char *what, double value, double limit, int below)
 {
 	int ok = below ? value <= limit : value >= limit;
 
@@ -133,12 +133,12 @@ int main(int argc, char **argv)
 	for (kind = 0; kind < 7; kind++)
 		printf("  %-26s %12.2f %12.2f %9.2fx\n", names[kind], ns[kind][0],
 		       ns[kind][1], ns[kind][0] / ns[RESMGR_TEST_BENCH_RCU][0]);
-	goal("Handle::access / rcu_read_lock pair",
+	check_goal("Handle::access / rcu_read_lock pair",
 	     ns[RESMGR_TEST_BENCH_HANDLE][0] / ns[RESMGR_TEST_BENCH_RCU][0], 1.2, 1);
-	goal("classic srcu pair / Handle::access",
+	check_goal("classic srcu pair / Handle::access",
 	     ns[RESMGR_TEST_BENCH_SRCU][0] / ns[RESMGR_TEST_BENCH_HANDLE][0], 5.0, 0);
 	if (cpus >= 2)
-		goal("Handle::access per-thread time, 2 threads / 1 thread",
+		check_goal("Handle::access per-thread time, 2 threads / 1 thread",
 		     ns[RESMGR_TEST_BENCH_HANDLE][1] / ns[RESMGR_TEST_BENCH_HANDLE][0],
 		     1.2, 1);
 
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	rs = gpio_loop(argv[1], 20000);
 	c = gpio_loop(argv[2], 20000);
 	printf("  gpio_sim_rs %10.0f   gpio-sim (C) %10.0f   ratio %.3f\n", rs, c, rs / c);
-	goal("gpio_sim_rs / gpio-sim", rs / c, 1.01, 1);
+	check_goal("gpio_sim_rs / gpio-sim", rs / c, 1.01, 1);
 
 	printf("\nP3 revocation latency (us)\n");
 	c = 1e18;
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 			v = w < v ? w : v;
 		}
 		printf("  revoke with %6llu handles    %10.1f  (%.2fx)\n", n, v, v / c);
-		goal(n == 1 ? "revoke, 1 handle / sync_expedited" :
+		check_goal(n == 1 ? "revoke, 1 handle / sync_expedited" :
 		     n == 1000 ? "revoke, 1000 handles / sync_expedited" :
 		     "revoke, 100000 handles / sync_expedited", v / c, 2.0, 1);
 	}
