@@ -134,13 +134,13 @@ int main(int argc, char **argv)
 		printf("  %-26s %12.2f %12.2f %9.2fx\n", names[kind], ns[kind][0],
 		       ns[kind][1], ns[kind][0] / ns[RESMGR_TEST_BENCH_RCU][0]);
 	check_goal("Handle::access / rcu_read_lock pair",
-	     ns[RESMGR_TEST_BENCH_HANDLE][0] / ns[RESMGR_TEST_BENCH_RCU][0], 1.2, 1);
+		   ns[RESMGR_TEST_BENCH_HANDLE][0] / ns[RESMGR_TEST_BENCH_RCU][0], 1.2, 1);
 	check_goal("classic srcu pair / Handle::access",
-	     ns[RESMGR_TEST_BENCH_SRCU][0] / ns[RESMGR_TEST_BENCH_HANDLE][0], 5.0, 0);
+		   ns[RESMGR_TEST_BENCH_SRCU][0] / ns[RESMGR_TEST_BENCH_HANDLE][0], 5.0, 0);
 	if (cpus >= 2)
 		check_goal("Handle::access per-thread time, 2 threads / 1 thread",
-		     ns[RESMGR_TEST_BENCH_HANDLE][1] / ns[RESMGR_TEST_BENCH_HANDLE][0],
-		     1.2, 1);
+			   ns[RESMGR_TEST_BENCH_HANDLE][1] / ns[RESMGR_TEST_BENCH_HANDLE][0],
+			   1.2, 1);
 
 	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair)\n");
 	rs = gpio_loop(argv[1], 20000);
