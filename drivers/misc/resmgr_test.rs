@@ -227,6 +227,21 @@ fn write_value(arg: usize, id: u64, value: u64) -> Result {
         .write(&[id, value])
 }
 
+/// An operation on handle `id` with an input `value` (`struct resmgr_test_gpio_op`).
+fn op_in(file: &TestFile, arg: usize, f: impl FnOnce(Held, u64) -> Result) -> Result<isize> {
+    let (id, value) = read_op(arg)?;
+    f(file.get(id)?, value)?;
+    Ok(0)
+}
+
+/// An operation on handle `id` that returns a value in the same structure.
+fn op_out(file: &TestFile, arg: usize, f: impl FnOnce(Held) -> Result<u64>) -> Result<isize> {
+    let (id, _) = read_op(arg)?;
+    let value = f(file.get(id)?)?;
+    write_value(arg, id, value)?;
+    Ok(0)
+}
+
 fn read_id(arg: usize) -> Result<u64> {
     UserSlice::new(UserPtr::from_addr(arg), size_of::<u64>())
         .reader()
@@ -298,73 +313,28 @@ impl ChardevOps for ResmgrTest {
             GPIO_LOOKUP => Self::lookup(file, arg, Self::find_line),
             REG_LOOKUP => Self::lookup(file, arg, Self::find_supply),
             CREG_GET => Self::lookup(file, arg, |name, off| this.get().c_regulator_get(name, off)),
-            REG_ENABLE => {
-                let (id, _) = read_op(arg)?;
-                file.get(id)?.supply()?.enable()?;
-                Ok(0)
-            }
-            REG_DISABLE => {
-                let (id, _) = read_op(arg)?;
-                file.get(id)?.supply()?.disable()?;
-                Ok(0)
-            }
-            REG_IS_ENABLED => {
-                let (id, _) = read_op(arg)?;
-                let on = file.get(id)?.supply()?.is_enabled()?;
-                write_value(arg, id, u64::from(on))?;
-                Ok(0)
-            }
-            REG_GET_VOLTAGE => {
-                let (id, _) = read_op(arg)?;
-                let uv = file.get(id)?.supply()?.get_voltage()?;
-                write_value(arg, id, uv as u64)?;
-                Ok(0)
-            }
-            REG_SET_VOLTAGE => {
-                let (id, value) = read_op(arg)?;
+            REG_ENABLE => op_in(file, arg, |h, _| h.supply()?.enable()),
+            REG_DISABLE => op_in(file, arg, |h, _| h.supply()?.disable()),
+            REG_IS_ENABLED => op_out(file, arg, |h| Ok(u64::from(h.supply()?.is_enabled()?))),
+            REG_GET_VOLTAGE => op_out(file, arg, |h| Ok(h.supply()?.get_voltage()? as u64)),
+            REG_SET_VOLTAGE => op_in(file, arg, |h, value| {
                 let uv = voltage_arg(value)?;
-                file.get(id)?.supply()?.set_voltage(uv, uv)?;
-                Ok(0)
-            }
-            CREG_GET_VOLTAGE => {
-                let (id, _) = read_op(arg)?;
-                let uv = file.get(id)?.c_regulator()?.get_voltage()?;
-                write_value(arg, id, uv.as_microvolts() as u64)?;
-                Ok(0)
-            }
-            CREG_SET_VOLTAGE => {
-                let (id, value) = read_op(arg)?;
+                h.supply()?.set_voltage(uv, uv).map(|_| ())
+            }),
+            CREG_GET_VOLTAGE => op_out(file, arg, |h| {
+                Ok(h.c_regulator()?.get_voltage()?.as_microvolts() as u64)
+            }),
+            CREG_SET_VOLTAGE => op_in(file, arg, |h, value| {
                 let uv = Voltage::from_microvolts(voltage_arg(value)?);
-                file.get(id)?.c_regulator()?.set_voltage(uv, uv)?;
-                Ok(0)
-            }
-            GPIO_GET => {
-                let (id, _) = read_op(arg)?;
-                let value = file.get(id)?.line()?.get()?;
-                write_value(arg, id, u64::from(value))?;
-                Ok(0)
-            }
-            GPIO_SET => {
-                let (id, value) = read_op(arg)?;
-                file.get(id)?.line()?.set(value != 0)?;
-                Ok(0)
-            }
-            GPIO_INPUT => {
-                let (id, _) = read_op(arg)?;
-                file.get(id)?.line()?.set_input()?;
-                Ok(0)
-            }
-            GPIO_OUTPUT => {
-                let (id, value) = read_op(arg)?;
-                file.get(id)?.line()?.set_output(value != 0)?;
-                Ok(0)
-            }
-            GPIO_DIRECTION => {
-                let (id, _) = read_op(arg)?;
-                let output = file.get(id)?.line()?.direction()? == Direction::Output;
-                write_value(arg, id, u64::from(output))?;
-                Ok(0)
-            }
+                h.c_regulator()?.set_voltage(uv, uv)
+            }),
+            GPIO_GET => op_out(file, arg, |h| Ok(u64::from(h.line()?.get()?))),
+            GPIO_SET => op_in(file, arg, |h, value| h.line()?.set(value != 0)),
+            GPIO_INPUT => op_in(file, arg, |h, _| h.line()?.set_input()),
+            GPIO_OUTPUT => op_in(file, arg, |h, value| h.line()?.set_output(value != 0)),
+            GPIO_DIRECTION => op_out(file, arg, |h| {
+                Ok(u64::from(h.line()?.direction()? == Direction::Output))
+            }),
             DROP => {
                 file.drop_handle(read_id(arg)?)?;
                 Ok(0)

@@ -167,10 +167,8 @@ impl<T: Send + Sync + 'static> Shell<T> {
 
         self.srcu.synchronize_expedited();
 
-        // SAFETY: `raw` was the non-null implementation pointer, which this call swapped out
-        // (no later reader can load it) and, after the grace period above, no reader that
-        // loaded it earlier is still inside. By the type invariants it came from
-        // `KBox::into_raw()` of a pinned box.
+        // SAFETY: This call swapped `raw` out (no later reader loads it), the grace period above
+        // waited for every earlier reader, and by the type invariants it is a `KBox::into_raw()`.
         drop(unsafe { KBox::from_raw(raw) });
         true
     }
