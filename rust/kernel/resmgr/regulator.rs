@@ -11,9 +11,9 @@
 //! The regulator core keeps a `struct regulator_dev` alive while consumers hold it, and calls its
 //! operations through its descriptor even after `regulator_unregister()`. The descriptor and the
 //! shell reference the operations use therefore live in a block that is freed on unbind only if no
-//! consumer holds the regulator any more; otherwise the block (a few hundred bytes) is kept for
-//! good, so that late calls find the revoked shell and fail with `ENODEV` instead of reading freed
-//! memory.
+//! consumer holds the regulator any more; otherwise it is freed with the `regulator_dev`, when the
+//! last consumer puts it. Until then late calls find the revoked shell and fail with `ENODEV`
+//! instead of reading freed memory.
 //!
 //! In-kernel consumers can also look regulators up by name with [`Supply::lookup`].
 //!
@@ -177,26 +177,52 @@ impl Drop for Registration {
         self.provider.shell().revoke();
         let rdev = self.rdev.as_ptr();
         // SAFETY: By the type invariants `rdev` is registered. Our reference keeps it allocated
-        // after `regulator_unregister()`, so that its consumer count can be read.
+        // after `regulator_unregister()`, so that its consumer count can be read and the block's
+        // release attached to it.
         let open = unsafe {
             bindings::get_device(&raw mut (*rdev).dev);
             bindings::regulator_unregister(rdev);
             ptr::read_volatile(&raw const (*rdev).open_count)
         };
-        // SAFETY: Drops the reference taken above.
-        unsafe { bindings::put_device(&raw mut (*rdev).dev) };
-        if open == 0 {
+        let block = self.block.as_ptr();
+        let kept = if open == 0 {
             // SAFETY: Unregistered and no consumer left: the core no longer uses the block.
-            drop(unsafe { KBox::from_raw(self.block.as_ptr()) });
+            drop(unsafe { KBox::from_raw(block) });
+            0
         } else {
-            // Consumers still hold the `regulator_dev` and may call through the descriptor: keep
-            // the block; its shell is revoked, so every such call gets `ENODEV`.
-            pr_warn!(
-                "resmgr: {} consumer(s) still hold a removed regulator; keeping its descriptor\n",
-                open
-            );
+            // Consumers still hold the `regulator_dev` and may call through the descriptor until
+            // they put it; its shell is revoked, so every such call gets `ENODEV`. The block goes
+            // when the `regulator_dev` does: devres actions added to a deleted device run when
+            // its last reference is dropped (`device_release()`), after every consumer's put.
+            // SAFETY: `rdev` is alive (our reference); `release_block` frees a block leaked from a
+            // `KBox`, once, and nothing else frees this one.
+            unsafe {
+                bindings::devm_add_action(
+                    &raw mut (*rdev).dev,
+                    Some(release_block),
+                    block.cast(),
+                )
+            }
+        };
+        if kept != 0 {
+            // Out of memory for the action: keep the block for good rather than free it early.
+            pr_warn!("resmgr: cannot tie a removed regulator's descriptor to its last user\n");
         }
+        // SAFETY: Drops the reference taken above; may release the `regulator_dev`, and with it
+        // the block.
+        unsafe { bindings::put_device(&raw mut (*rdev).dev) };
     }
+}
+
+/// Frees a [`CoreBlock`] once its unregistered `regulator_dev` is released.
+///
+/// # Safety
+///
+/// `block` must come from `KBox::leak` of a `CoreBlock` that nothing uses any more, and be freed by
+/// nothing else.
+unsafe extern "C" fn release_block(block: *mut c_void) {
+    // SAFETY: Per the function's safety requirements.
+    drop(unsafe { KBox::from_raw(block.cast::<CoreBlock>()) });
 }
 
 /// Registers a voltage regulator named `name` offering `voltages`, for the bound device `dev`.

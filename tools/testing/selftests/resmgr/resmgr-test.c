@@ -452,6 +452,49 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
 }
 
+/*
+ * A C consumer (regulator_get() on the test device) that still holds the
+ * regulator when its provider is unbound: the core keeps the regulator_dev
+ * and calls through its descriptor, which our provider keeps until the last
+ * consumer puts it, so the call reaches the revoked shell and fails.
+ */
+TEST_F(dev, regulator_c_consumer_after_unbind)
+{
+	__u64 v = 2000000;
+	long c, r;
+
+	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	ASSERT_LT(0, c);
+	r = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, r);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(2000000, v);
+
+	ASSERT_EQ(0, vreg_bind(false));
+	/* regulator_get_voltage() -> core -> our ops -> revoked shell. */
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	/*
+	 * regulator_set_voltage() succeeds without reaching the provider: the
+	 * unregistration tore down the regulator's coupling descriptor
+	 * (n_coupled = 0), so the core's balancing finds nothing to change.
+	 */
+	v = 2200000;
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	/* regulator_put() after the unregistration. */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+
+	/* A new instance for a new C consumer. */
+	ASSERT_EQ(0, vreg_bind(true));
+	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	ASSERT_LT(0, c);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(1000000, v);
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+}
+
 #define RACERS		4
 #define RACE_MS		3000
 
