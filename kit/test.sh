@@ -7,11 +7,14 @@
 "$KIT/provision.sh"
 "$KIT/build.sh"
 "$KIT/selftests.sh"
-KSELFTESTS=${KSELFTESTS:-"-t gpio:gpio-sim.sh -t gpio:gpio-cdev-uaf.sh -c resmgr"}
+KSELFTESTS=${KSELFTESTS:-"-c resmgr"}
 step "running the tests in the guest"
 vm_rc=0
 "$KIT/vm.sh" "bash /repo/kit/guest/test.sh $KSELFTESTS" > "$HB/test-console.log" 2>&1 || vm_rc=$?
-grep -E '^(ok|not ok) |^# (ok|not ok) ' "$HB/results/kselftest.tap" 2>/dev/null | sed 's/^/  /' || true
+for t in kselftest-gpio-sim-c kselftest-gpio-sim-rs kselftest; do
+  echo "  $t:"
+  grep -E '^(ok|not ok) |^# (ok|not ok) ' "$HB/results/$t.tap" 2>/dev/null | sed 's/^/    /' || true
+done
 step "guest finished (vm status $vm_rc)"
 in_chroot python3 "$KSRC/tools/testing/kunit/kunit.py" parse "$B/results/dmesg.txt" > "$HB/kunit.txt" 2>&1 || true
 if [ "$vm_rc" != 0 ]; then
@@ -20,4 +23,5 @@ if [ "$vm_rc" != 0 ]; then
 fi
 # The guest run itself counts as one more check: a report or a lost guest fails it.
 exec python3 "$KIT/count.py" --guest-status "$vm_rc" "$HB/kunit.txt" \
-  "$HB/results/samples.tap" "$HB/results/kselftest.tap"
+  "$HB/results/samples.tap" "$HB/results/kselftest-gpio-sim-c.tap" \
+  "$HB/results/kselftest-gpio-sim-rs.tap" "$HB/results/kselftest.tap"

@@ -1,27 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A simulated GPIO chip in Rust, on the resource manager.
+//! A GPIO simulator in Rust, on the resource manager, speaking gpio-sim's user ABI.
 //!
-//! The module creates `chips` platform devices named `gpio_sim_rs.N` and binds a driver to them
-//! that registers a chip of `lines` lines each, labelled after the device. Outputs read back what
-//! was driven; inputs read their simulated pull (set through the bias flags of a line request, for
-//! example `gpioget --bias=pull-up`). Each device can be unbound and bound again through
+//! Simulated chips are set up in configfs exactly as with gpio-sim (see
+//! `Documentation/admin-guide/gpio/gpio-sim.rst`): a directory per device, in it a directory per
+//! bank (one chip each: `label`, `num_lines`, `chip_name`), in a bank `lineN` directories (`name`,
+//! `valid`) and in a line an optional `hog` (`name`, `direction`, `active_low`). Writing 1 to the
+//! device's `live` creates a platform device (`dev_name`) bound to this driver, which registers
+//! the chips; writing 0 removes it. Under each chip's gpio device, `sim_gpioN/pull` sets the
+//! simulated pull of line N (an input reads it; a change of level on a requested input is an edge
+//! event) and `sim_gpioN/value` shows the line's level.
+//!
+//! The configfs subsystem is `gpio-sim-rs`, or `gpio-sim` with `as_gpio_sim=1` (to stand in for
+//! the C driver). The module also creates `chips` devices of `lines` lines by itself
+//! (`gpio_sim_rs.N`, labelled after the device).
+//!
+//! Every device can be unbound and bound again through
 //! `/sys/bus/platform/drivers/gpio_sim_rs/{unbind,bind}`: from the unbind on, every open line
-//! request answers `ENODEV` (the chip's callbacks go through its provider shell), and a bind
-//! creates a new chip.
+//! request answers `ENODEV` (the chips' callbacks go through their provider shells), and a bind
+//! creates new chips.
 
+use core::{
+    fmt::Write,
+    sync::atomic::{
+        AtomicBool,
+        AtomicU32,
+        Ordering, //
+    },
+};
 use kernel::{
+    configfs::{
+        self,
+        configfs_attrs, //
+    },
     device::Core,
+    page::PAGE_SIZE,
     platform,
     prelude::*,
-    resmgr::gpio::{
-        self,
-        Bias,
-        Direction,
-        GpioChipOps, //
+    resmgr::{
+        gpio::{
+            self,
+            Bias,
+            ChipConfig,
+            Direction,
+            Edge,
+            Events,
+            GpioChipOps,
+            Hog,
+            HogDirection,
+            LineAttr,
+            LineDirs, //
+        },
+        Provider, //
+    },
+    str::{
+        kstrtobool_bytes,
+        parse_int::ParseInt,
+        BStr,
+        CString,
+        Formatter, //
     },
     sync::{
         new_mutex,
+        Arc,
         Mutex, //
     },
 };
@@ -31,17 +72,9 @@ use kernel::{
 struct SimLine {
     direction: Direction,
     value: bool,
-    bias: Bias,
-}
-
-impl SimLine {
-    /// The level the line reads.
-    fn level(&self) -> bool {
-        match self.direction {
-            Direction::Output => self.value,
-            Direction::Input => self.bias == Bias::PullUp,
-        }
-    }
+    /// Pulled up (`true`) or down.
+    pull: bool,
+    requested: bool,
 }
 
 /// The simulated chip: the implementation behind the provider shell.
@@ -51,15 +84,37 @@ struct SimChip {
     lines: Mutex<KVec<SimLine>>,
 }
 
+/// The per-line sysfs files, in the order of [`LINE_DIRS`].
+const ATTR_VALUE: usize = 0;
+const ATTR_PULL: usize = 1;
+const LINE_DIRS: LineDirs = LineDirs {
+    prefix: "sim_gpio",
+    attrs: &[
+        // Written: EPERM, as with gpio-sim.
+        LineAttr {
+            name: c"value",
+            writable: true,
+        },
+        LineAttr {
+            name: c"pull",
+            writable: true,
+        },
+    ],
+};
+
 impl SimChip {
-    fn new(count: u16) -> Result<impl PinInit<Self, Error>> {
-        let mut lines = KVec::with_capacity(usize::from(count), GFP_KERNEL)?;
+    fn new(count: u32) -> Result<impl PinInit<Self, Error>> {
+        if count > gpio::MAX_LINES {
+            return Err(ERANGE);
+        }
+        let mut lines = KVec::with_capacity(count as usize, GFP_KERNEL)?;
         for _ in 0..count {
             lines.push(
                 SimLine {
                     direction: Direction::Input,
                     value: false,
-                    bias: Bias::PullDown,
+                    pull: false,
+                    requested: false,
                 },
                 GFP_KERNEL,
             )?;
@@ -74,12 +129,28 @@ impl SimChip {
         let line = lines.get_mut(offset as usize).ok_or(EINVAL)?;
         Ok(f(line))
     }
+
+    /// Sets the pull of line `offset`, as gpio-sim does: a requested input follows it (an edge
+    /// if its level changes), a requested output keeps its level, a free line takes it.
+    fn apply_pull(&self, events: &Events, offset: u32, up: bool) -> Result {
+        self.with_line(offset, |l| {
+            if l.requested && l.direction == Direction::Output {
+                l.pull = up;
+                return;
+            }
+            if l.requested && l.value != up {
+                events.notify(offset, if up { Edge::Rising } else { Edge::Falling });
+            }
+            l.value = up;
+            l.pull = up;
+        })
+    }
 }
 
 #[vtable]
 impl GpioChipOps for SimChip {
     fn get(&self, offset: u32) -> Result<bool> {
-        self.with_line(offset, |l| l.level())
+        self.with_line(offset, |l| l.value)
     }
 
     fn set(&self, offset: u32, value: bool) -> Result {
@@ -101,13 +172,107 @@ impl GpioChipOps for SimChip {
         })
     }
 
-    fn set_bias(&self, offset: u32, bias: Bias) -> Result {
-        self.with_line(offset, |l| l.bias = bias)
+    fn set_bias(&self, events: &Events, offset: u32, bias: Bias) -> Result {
+        match bias {
+            Bias::PullUp => self.apply_pull(events, offset, true),
+            Bias::PullDown => self.apply_pull(events, offset, false),
+            Bias::Disable => Err(ENOTSUPP),
+        }
+    }
+
+    fn request(&self, offset: u32) -> Result {
+        self.with_line(offset, |l| l.requested = true)
+    }
+
+    fn free(&self, offset: u32) {
+        let _ = self.with_line(offset, |l| {
+            l.value = l.pull;
+            l.requested = false;
+        });
+    }
+
+    fn show_line_attr(&self, offset: u32, attr: usize, out: &mut Formatter<'_>) -> Result {
+        let line = self.with_line(offset, |l| *l)?;
+        match attr {
+            ATTR_VALUE => writeln!(out, "{}", u8::from(line.value)),
+            _ => writeln!(out, "{}", if line.pull { "pull-up" } else { "pull-down" }),
+        }
+        .map_err(|_| EINVAL)
+    }
+
+    fn store_line_attr(&self, events: &Events, offset: u32, attr: usize, input: &[u8]) -> Result {
+        if attr != ATTR_PULL {
+            return Err(EPERM);
+        }
+        match input.trim_ascii_end() {
+            b"pull-up" => self.apply_pull(events, offset, true),
+            b"pull-down" => self.apply_pull(events, offset, false),
+            _ => Err(EINVAL),
+        }
     }
 }
 
-/// The platform driver: registers one simulated chip per bound device.
-struct GpioSimRs;
+/// A bank as `live` found it: one chip to register.
+struct BankSnapshot {
+    state: Arc<BankState>,
+    label: CString,
+    num_lines: u32,
+    names: KVec<(u32, CString)>,
+    invalid: KVec<u32>,
+    hogs: KVec<(u32, Option<CString>, HogDirection, bool)>,
+}
+
+impl BankSnapshot {
+    fn chip_config(&self) -> Result<ChipConfig> {
+        let mut config = ChipConfig::new(&self.label, self.num_lines)?;
+        for (offset, name) in self.names.iter() {
+            let offset = *offset as usize;
+            if offset >= self.num_lines as usize {
+                continue;
+            }
+            while config.names.len() <= offset {
+                config.names.push(None, GFP_KERNEL)?;
+            }
+            config.names[offset] = Some(CString::try_from(&**name)?);
+        }
+        config.invalid.extend_from_slice(&self.invalid, GFP_KERNEL)?;
+        for (offset, name, direction, active_low) in self.hogs.iter() {
+            let name = match name {
+                Some(n) => Some(CString::try_from(&**n)?),
+                None => None,
+            };
+            config.hogs.push(
+                Hog {
+                    offset: *offset,
+                    name,
+                    direction: *direction,
+                    active_low: *active_low,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        config.edge_events = true;
+        config.line_dirs = Some(LINE_DIRS);
+        Ok(config)
+    }
+}
+
+/// A device as `live` found it, handed to probe through [`SIM_DEVICES`].
+struct DevSnapshot {
+    banks: KVec<BankSnapshot>,
+    /// Set by a successful probe.
+    probed: Arc<AtomicBool>,
+}
+
+kernel::define_resource_registry!(
+    /// The devices to probe, by platform device name.
+    SIM_DEVICES: DevSnapshot
+);
+
+/// The platform driver: registers the chips of a device.
+struct GpioSimRs {
+    banks: KVec<Arc<BankState>>,
+}
 
 impl platform::Driver for GpioSimRs {
     type IdInfo = ();
@@ -118,10 +283,683 @@ impl platform::Driver for GpioSimRs {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
-        let count = u16::try_from(module_parameters::lines.value()).map_err(|_| EINVAL)?;
-        gpio::register(dev, dev.name(), count, SimChip::new(count)?)?;
-        dev_dbg!(dev, "simulated GPIO chip with {} lines\n", count);
-        Ok(GpioSimRs)
+        let snapshot = SIM_DEVICES.lookup(dev.name())?;
+        let snapshot = snapshot.access()?;
+        let mut banks = KVec::new();
+        let mut names = KVec::new();
+        for bank in snapshot.banks.iter() {
+            let name = gpio::register_with(
+                dev,
+                bank.chip_config()?,
+                SimChip::new(bank.num_lines)?,
+            )?;
+            names.push(name, GFP_KERNEL)?;
+            banks.push(bank.state.clone(), GFP_KERNEL)?;
+        }
+        for (bank, name) in banks.iter().zip(names.drain_all()) {
+            bank.inner.lock().chip_name = Some(name);
+        }
+        snapshot.probed.store(true, Ordering::Release);
+        dev_dbg!(dev, "{} simulated GPIO chip(s)\n", banks.len());
+        Ok(GpioSimRs { banks })
+    }
+}
+
+impl Drop for GpioSimRs {
+    fn drop(&mut self) {
+        for bank in self.banks.iter() {
+            bank.inner.lock().chip_name = None;
+        }
+    }
+}
+
+/// Writes `bytes` and a newline to a configfs page.
+fn emit(page: &mut [u8; PAGE_SIZE], bytes: &[u8]) -> Result<usize> {
+    let len = bytes.len().min(PAGE_SIZE - 1);
+    page[..len].copy_from_slice(&bytes[..len]);
+    page[len] = b'\n';
+    Ok(len + 1)
+}
+
+/// Writes a formatted value and a newline to a configfs page.
+fn emit_fmt(page: &mut [u8; PAGE_SIZE], args: core::fmt::Arguments<'_>) -> Result<usize> {
+    let mut f = Formatter::new(page);
+    f.write_fmt(args).map_err(|_| EINVAL)?;
+    f.write_str("\n").map_err(|_| EINVAL)?;
+    Ok(f.bytes_written())
+}
+
+/// A written string without surrounding white space, as a C string (`None` if empty).
+fn parse_name(page: &[u8]) -> Result<Option<CString>> {
+    let bytes = page.trim_ascii();
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let mut v = KVec::with_capacity(bytes.len() + 1, GFP_KERNEL)?;
+    v.extend_from_slice(bytes, GFP_KERNEL)?;
+    v.push(0, GFP_KERNEL)?;
+    let name = CStr::from_bytes_with_nul(&v).map_err(|_| EINVAL)?;
+    Ok(Some(CString::try_from(name)?))
+}
+
+fn name_bytes(name: &Option<CString>) -> &[u8] {
+    name.as_ref().map_or(&[], |n| n.to_bytes())
+}
+
+/// The configfs root: `mkdir` makes a device.
+#[pin_data]
+struct SimRoot {
+    next_id: AtomicU32,
+}
+
+#[vtable]
+impl configfs::GroupOperations for SimRoot {
+    type Child = DevItem;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DevItem>, Error>> {
+        let tpe = configfs_attrs! {
+            container: configfs::Group<DevItem>,
+            data: DevItem,
+            child: BankItem,
+            attributes: [
+                dev_name: 0,
+                live: 1,
+            ],
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::pin_init(
+            try_pin_init!(DevState {
+                id,
+                inner <- new_mutex!(DevInner {
+                    live: None,
+                    banks: KVec::new(),
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(configfs::Group::new(
+            name.try_into()?,
+            tpe,
+            Ok::<_, Error>(DevItem { state }),
+        ))
+    }
+}
+
+/// A live device: its platform device and what its probe reads.
+struct Live {
+    // Dropped first: the device goes (and its chips with it) before its description.
+    _pdev: platform::DeviceRegistration,
+    _snapshot: Provider<DevSnapshot>,
+}
+
+struct DevInner {
+    live: Option<Live>,
+    banks: KVec<Arc<BankState>>,
+}
+
+/// A device, shared by its configfs directory and those below it.
+#[pin_data]
+struct DevState {
+    id: u32,
+    #[pin]
+    inner: Mutex<DevInner>,
+}
+
+impl DevState {
+    fn is_live(&self) -> bool {
+        self.inner.lock().live.is_some()
+    }
+
+    /// Fails with `EBUSY` while the device is live.
+    fn check_not_live(&self) -> Result {
+        if self.is_live() {
+            Err(EBUSY)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn set_live(&self, live: bool) -> Result {
+        let mut inner = self.inner.lock();
+        if inner.live.is_some() == live {
+            return Err(EPERM);
+        }
+        if !live {
+            let gone = inner.live.take();
+            drop(inner);
+            drop(gone);
+            return Ok(());
+        }
+        if inner.banks.is_empty() {
+            return Err(ENODATA);
+        }
+        let probed = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+        let dev_name = CString::try_from_fmt(fmt!("{}.{}", DRIVER_NAME_STR, self.id))?;
+        let mut banks = KVec::with_capacity(inner.banks.len(), GFP_KERNEL)?;
+        for bank in inner.banks.iter() {
+            banks.push(bank.snapshot(&dev_name)?, GFP_KERNEL)?;
+        }
+        // Like gpio-sim: two banks of a device may not have the same label.
+        for (i, a) in banks.iter().enumerate() {
+            if banks[..i].iter().any(|b| b.label.to_bytes() == a.label.to_bytes()) {
+                return Err(EINVAL);
+            }
+        }
+        let snapshot = Provider::new(DevSnapshot {
+            banks,
+            probed: probed.clone(),
+        })?;
+        snapshot.register(&SIM_DEVICES, &dev_name)?;
+        let pdev = platform::DeviceRegistration::new(DRIVER_NAME, Some(self.id))?;
+        if !probed.load(Ordering::Acquire) {
+            // The probe failed (it said why in the kernel log).
+            return Err(ENXIO);
+        }
+        inner.live = Some(Live {
+            _pdev: pdev,
+            _snapshot: snapshot,
+        });
+        Ok(())
+    }
+}
+
+/// A device's configfs directory.
+struct DevItem {
+    state: Arc<DevState>,
+}
+
+impl Drop for DevItem {
+    fn drop(&mut self) {
+        // Removing the directory of a live device takes it down.
+        let gone = self.state.inner.lock().live.take();
+        drop(gone);
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<0> for DevItem {
+    type Data = DevItem;
+
+    fn show(this: &DevItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit_fmt(page, fmt!("{}.{}", DRIVER_NAME_STR, this.state.id))
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<1> for DevItem {
+    type Data = DevItem;
+
+    fn show(this: &DevItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit_fmt(page, fmt!("{}", u8::from(this.state.is_live())))
+    }
+
+    fn store(this: &DevItem, page: &[u8]) -> Result {
+        this.state.set_live(kstrtobool_bytes(page)?)
+    }
+}
+
+#[vtable]
+impl configfs::GroupOperations for DevItem {
+    type Child = BankItem;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<BankItem>, Error>> {
+        let tpe = configfs_attrs! {
+            container: configfs::Group<BankItem>,
+            data: BankItem,
+            child: LineItem,
+            attributes: [
+                chip_name: 0,
+                label: 1,
+                num_lines: 2,
+            ],
+        };
+        let mut dev = self.state.inner.lock();
+        if dev.live.is_some() {
+            return Err(EBUSY);
+        }
+        let state = Arc::pin_init(
+            try_pin_init!(BankState {
+                dir: CString::try_from(name)?,
+                inner <- new_mutex!(BankInner {
+                    label: None,
+                    num_lines: 1,
+                    lines: KVec::new(),
+                    chip_name: None,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        dev.banks.push(state.clone(), GFP_KERNEL)?;
+        Ok(configfs::Group::new(
+            name.try_into()?,
+            tpe,
+            Ok::<_, Error>(BankItem {
+                state,
+                dev: self.state.clone(),
+            }),
+        ))
+    }
+}
+
+struct BankInner {
+    label: Option<CString>,
+    num_lines: u32,
+    lines: KVec<Arc<LineState>>,
+    /// The gpio device of the bank's chip while it is registered.
+    chip_name: Option<CString>,
+}
+
+/// A bank, shared by its configfs directory, those below it and a live device.
+#[pin_data]
+struct BankState {
+    dir: CString,
+    #[pin]
+    inner: Mutex<BankInner>,
+}
+
+impl BankState {
+    fn snapshot(self: &Arc<Self>, dev_name: &CStr) -> Result<BankSnapshot> {
+        let inner = self.inner.lock();
+        let label = match &inner.label {
+            Some(label) => CString::try_from(&**label)?,
+            None => CString::try_from_fmt(fmt!(
+                "{}:{}",
+                BStr::from_bytes(dev_name.to_bytes()),
+                BStr::from_bytes(self.dir.to_bytes())
+            ))?,
+        };
+        let mut names = KVec::new();
+        let mut invalid = KVec::new();
+        let mut hogs = KVec::new();
+        for line in inner.lines.iter() {
+            let l = line.inner.lock();
+            if let Some(name) = &l.name {
+                names.push((line.offset, CString::try_from(&**name)?), GFP_KERNEL)?;
+            }
+            if !l.valid {
+                invalid.push(line.offset, GFP_KERNEL)?;
+            }
+            if let Some(hog) = &l.hog {
+                let h = hog.inner.lock();
+                let name = match &h.name {
+                    Some(n) => Some(CString::try_from(&**n)?),
+                    None => None,
+                };
+                hogs.push((line.offset, name, h.direction, h.active_low), GFP_KERNEL)?;
+            }
+        }
+        Ok(BankSnapshot {
+            state: self.clone(),
+            label,
+            num_lines: inner.num_lines,
+            names,
+            invalid,
+            hogs,
+        })
+    }
+}
+
+/// A bank's configfs directory.
+struct BankItem {
+    state: Arc<BankState>,
+    dev: Arc<DevState>,
+}
+
+impl Drop for BankItem {
+    fn drop(&mut self) {
+        let me = &self.state;
+        self.dev
+            .inner
+            .lock()
+            .banks
+            .retain(|b| !core::ptr::eq(&**b, &**me));
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<0> for BankItem {
+    type Data = BankItem;
+
+    fn show(this: &BankItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        match &this.state.inner.lock().chip_name {
+            Some(name) => emit(page, name.to_bytes()),
+            None => emit(page, b"none"),
+        }
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<1> for BankItem {
+    type Data = BankItem;
+
+    fn show(this: &BankItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit(page, name_bytes(&this.state.inner.lock().label))
+    }
+
+    fn store(this: &BankItem, page: &[u8]) -> Result {
+        let label = parse_name(page)?;
+        let dev = this.dev.inner.lock();
+        if dev.live.is_some() {
+            return Err(EBUSY);
+        }
+        this.state.inner.lock().label = label;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<2> for BankItem {
+    type Data = BankItem;
+
+    fn show(this: &BankItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit_fmt(page, fmt!("{}", this.state.inner.lock().num_lines))
+    }
+
+    fn store(this: &BankItem, page: &[u8]) -> Result {
+        let num = u32::from_str(BStr::from_bytes(page.trim_ascii()))?;
+        if num == 0 {
+            return Err(EINVAL);
+        }
+        let dev = this.dev.inner.lock();
+        if dev.live.is_some() {
+            return Err(EBUSY);
+        }
+        this.state.inner.lock().num_lines = num;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::GroupOperations for BankItem {
+    type Child = LineItem;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<LineItem>, Error>> {
+        let tpe = configfs_attrs! {
+            container: configfs::Group<LineItem>,
+            data: LineItem,
+            child: HogItem,
+            attributes: [
+                name: 0,
+                valid: 1,
+            ],
+        };
+        // Exactly `line<offset>`.
+        let digits = name.to_bytes().strip_prefix(b"line").ok_or(EINVAL)?;
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(EINVAL);
+        }
+        let offset = u32::from_str(BStr::from_bytes(digits))?;
+        let dev = self.dev.inner.lock();
+        if dev.live.is_some() {
+            return Err(EBUSY);
+        }
+        let state = Arc::pin_init(
+            try_pin_init!(LineState {
+                offset,
+                inner <- new_mutex!(LineInner {
+                    name: None,
+                    valid: true,
+                    hog: None,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        self.state
+            .inner
+            .lock()
+            .lines
+            .push(state.clone(), GFP_KERNEL)?;
+        Ok(configfs::Group::new(
+            name.try_into()?,
+            tpe,
+            Ok::<_, Error>(LineItem {
+                state,
+                bank: self.state.clone(),
+                dev: self.dev.clone(),
+            }),
+        ))
+    }
+}
+
+struct LineInner {
+    name: Option<CString>,
+    valid: bool,
+    hog: Option<Arc<HogState>>,
+}
+
+/// A line's configuration, shared by its configfs directory and its bank.
+#[pin_data]
+struct LineState {
+    offset: u32,
+    #[pin]
+    inner: Mutex<LineInner>,
+}
+
+/// A line's configfs directory.
+struct LineItem {
+    state: Arc<LineState>,
+    bank: Arc<BankState>,
+    dev: Arc<DevState>,
+}
+
+impl Drop for LineItem {
+    fn drop(&mut self) {
+        let me = &self.state;
+        self.bank
+            .inner
+            .lock()
+            .lines
+            .retain(|l| !core::ptr::eq(&**l, &**me));
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<0> for LineItem {
+    type Data = LineItem;
+
+    fn show(this: &LineItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit(page, name_bytes(&this.state.inner.lock().name))
+    }
+
+    fn store(this: &LineItem, page: &[u8]) -> Result {
+        let name = parse_name(page)?;
+        this.dev.check_not_live()?;
+        this.state.inner.lock().name = name;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<1> for LineItem {
+    type Data = LineItem;
+
+    fn show(this: &LineItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit_fmt(page, fmt!("{}", u8::from(this.state.inner.lock().valid)))
+    }
+
+    fn store(this: &LineItem, page: &[u8]) -> Result {
+        // As with gpio-sim, this may change while live (it takes effect at the next `live`).
+        this.state.inner.lock().valid = kstrtobool_bytes(page)?;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::GroupOperations for LineItem {
+    type Child = HogItem;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<HogItem>, Error>> {
+        let tpe = configfs_attrs! {
+            container: configfs::Group<HogItem>,
+            data: HogItem,
+            attributes: [
+                name: 0,
+                direction: 1,
+                active_low: 2,
+            ],
+        };
+        if name.to_bytes() != b"hog" {
+            return Err(EINVAL);
+        }
+        let state = Arc::pin_init(
+            try_pin_init!(HogState {
+                inner <- new_mutex!(HogInner {
+                    name: None,
+                    direction: HogDirection::Input,
+                    active_low: false,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        self.state.inner.lock().hog = Some(state.clone());
+        Ok(configfs::Group::new(
+            name.try_into()?,
+            tpe,
+            Ok::<_, Error>(HogItem {
+                state,
+                line: self.state.clone(),
+                dev: self.dev.clone(),
+            }),
+        ))
+    }
+}
+
+struct HogInner {
+    name: Option<CString>,
+    direction: HogDirection,
+    active_low: bool,
+}
+
+/// A hog's configuration, shared by its configfs directory and its line.
+#[pin_data]
+struct HogState {
+    #[pin]
+    inner: Mutex<HogInner>,
+}
+
+/// A hog's configfs directory.
+struct HogItem {
+    state: Arc<HogState>,
+    line: Arc<LineState>,
+    dev: Arc<DevState>,
+}
+
+impl Drop for HogItem {
+    fn drop(&mut self) {
+        let mut line = self.line.inner.lock();
+        if line
+            .hog
+            .as_ref()
+            .is_some_and(|h| core::ptr::eq(&**h, &*self.state))
+        {
+            line.hog = None;
+        }
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<0> for HogItem {
+    type Data = HogItem;
+
+    fn show(this: &HogItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit(page, name_bytes(&this.state.inner.lock().name))
+    }
+
+    fn store(this: &HogItem, page: &[u8]) -> Result {
+        let name = parse_name(page)?;
+        this.dev.check_not_live()?;
+        this.state.inner.lock().name = name;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<1> for HogItem {
+    type Data = HogItem;
+
+    fn show(this: &HogItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        let text: &[u8] = match this.state.inner.lock().direction {
+            HogDirection::Input => b"input",
+            HogDirection::OutputHigh => b"output-high",
+            HogDirection::OutputLow => b"output-low",
+        };
+        emit(page, text)
+    }
+
+    fn store(this: &HogItem, page: &[u8]) -> Result {
+        this.dev.check_not_live()?;
+        let direction = match page.trim_ascii_end() {
+            b"input" => HogDirection::Input,
+            b"output-high" => HogDirection::OutputHigh,
+            b"output-low" => HogDirection::OutputLow,
+            _ => return Err(EINVAL),
+        };
+        this.state.inner.lock().direction = direction;
+        Ok(())
+    }
+}
+
+#[vtable]
+impl configfs::AttributeOperations<2> for HogItem {
+    type Data = HogItem;
+
+    fn show(this: &HogItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        emit_fmt(page, fmt!("{}", u8::from(this.state.inner.lock().active_low)))
+    }
+
+    fn store(this: &HogItem, page: &[u8]) -> Result {
+        this.dev.check_not_live()?;
+        this.state.inner.lock().active_low = kstrtobool_bytes(page)?;
+        Ok(())
+    }
+}
+
+const DRIVER_NAME: &CStr = c"gpio_sim_rs";
+const DRIVER_NAME_STR: &str = "gpio_sim_rs";
+
+/// A device the module creates by itself (module parameters `chips` and `lines`).
+struct FixedDevice {
+    // Dropped first, as in `Live`.
+    _pdev: platform::DeviceRegistration,
+    _snapshot: Provider<DevSnapshot>,
+}
+
+impl FixedDevice {
+    fn new(id: u32, lines: u32) -> Result<Self> {
+        let dev_name = CString::try_from_fmt(fmt!("{}.{}", DRIVER_NAME_STR, id))?;
+        let bank = Arc::pin_init(
+            try_pin_init!(BankState {
+                dir: CString::try_from(c"bank0")?,
+                inner <- new_mutex!(BankInner {
+                    label: None,
+                    num_lines: lines,
+                    lines: KVec::new(),
+                    chip_name: None,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        let mut banks = KVec::new();
+        banks.push(
+            BankSnapshot {
+                state: bank,
+                label: CString::try_from(&*dev_name)?,
+                num_lines: lines,
+                names: KVec::new(),
+                invalid: KVec::new(),
+                hogs: KVec::new(),
+            },
+            GFP_KERNEL,
+        )?;
+        let snapshot = Provider::new(DevSnapshot {
+            banks,
+            probed: Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
+        })?;
+        snapshot.register(&SIM_DEVICES, &dev_name)?;
+        Ok(Self {
+            _pdev: platform::DeviceRegistration::new(DRIVER_NAME, Some(id))?,
+            _snapshot: snapshot,
+        })
     }
 }
 
@@ -130,23 +968,45 @@ struct GpioSimRsModule {
     // Dropped first: unregistering the driver unbinds (and so revokes) every chip.
     #[pin]
     _driver: kernel::driver::Registration<platform::Adapter<GpioSimRs>>,
-    _devices: KVec<platform::DeviceRegistration>,
+    _devices: KVec<FixedDevice>,
+    #[pin]
+    _configfs: configfs::Subsystem<SimRoot>,
 }
 
 impl kernel::InPlaceModule for GpioSimRsModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let root = configfs_attrs! {
+            container: configfs::Subsystem<SimRoot>,
+            data: SimRoot,
+            child: DevItem,
+            attributes: [],
+        };
+        let name = if module_parameters::as_gpio_sim.value() {
+            c"gpio-sim"
+        } else {
+            c"gpio-sim-rs"
+        };
+        let chips = module_parameters::chips.value();
         try_pin_init!(Self {
-            _driver <- kernel::driver::Registration::new(c"gpio_sim_rs", module),
+            _driver <- kernel::driver::Registration::new(DRIVER_NAME, module),
             _devices: {
                 let mut devices = KVec::new();
-                for id in 0..module_parameters::chips.value() {
+                for id in 0..chips {
                     devices.push(
-                        platform::DeviceRegistration::new(c"gpio_sim_rs", Some(id))?,
+                        FixedDevice::new(id, module_parameters::lines.value())?,
                         GFP_KERNEL,
                     )?;
                 }
                 devices
             },
+            // Devices made in configfs are numbered after the fixed ones.
+            _configfs <- configfs::Subsystem::new(
+                name,
+                root,
+                try_pin_init!(SimRoot {
+                    next_id: AtomicU32::new(chips),
+                }),
+            ),
         })
     }
 }
@@ -155,16 +1015,20 @@ module! {
     type: GpioSimRsModule,
     name: "gpio_sim_rs",
     authors: ["resmgr developers"],
-    description: "Simulated GPIO chips in Rust, safe across unbind",
+    description: "GPIO simulator in Rust with gpio-sim's configfs ABI, safe across unbind",
     license: "GPL",
     params: {
         chips: u32 {
             default: 1,
-            description: "Number of simulated chips (platform devices gpio_sim_rs.N)",
+            description: "Number of simulated chips the module creates itself (gpio_sim_rs.N)",
         },
         lines: u32 {
             default: 8,
-            description: "Number of lines per chip",
+            description: "Number of lines of each of those chips",
+        },
+        as_gpio_sim: bool {
+            default: false,
+            description: "Name the configfs subsystem gpio-sim (to stand in for it), not gpio-sim-rs",
         },
     },
 }

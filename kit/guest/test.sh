@@ -4,8 +4,7 @@
 R=/results
 KS=/build/kselftest
 
-# Resolve module aliases for the kselftests (see kit/guest/modprobe.d).
-mkdir -p /run/modprobe.d && cp /repo/kit/guest/modprobe.d/*.conf /run/modprobe.d/ 2>/dev/null
+mkdir -p /run/modprobe.d
 
 echo "== samples"
 {
@@ -34,7 +33,26 @@ echo "== samples"
 	echo "1..$n"
 } | tee $R/samples.tap
 
-echo "== kselftests"
+# Upstream's gpio-sim selftests, unchanged: first against the C gpio-sim (the
+# baseline), then with gpio_sim_rs standing in for it (modprobe resolves
+# gpio-sim to gpio_sim_rs through an install rule).
+UPSTREAM="-t gpio:gpio-sim.sh -t gpio:gpio-cdev-uaf.sh"
 cd $KS || exit 1
+echo "== kselftests: upstream gpio-sim tests on the C gpio-sim"
+./run_kselftest.sh $UPSTREAM 2>&1 | tee $R/kselftest-gpio-sim-c.tap
+rmmod gpio_sim 2>/dev/null
+echo "== kselftests: upstream gpio-sim tests on gpio_sim_rs standing in for gpio-sim"
+cp /repo/kit/guest/gpio-sim-stand-in.conf /run/modprobe.d/
+./run_kselftest.sh $UPSTREAM 2>&1 | tee $R/kselftest-gpio-sim-rs.tap
+rm /run/modprobe.d/gpio-sim-stand-in.conf
+# The run is honest only if gpio_sim_rs, not gpio-sim, answered.
+if grep -qw gpio_sim_rs /proc/modules && ! grep -qw gpio_sim /proc/modules; then
+	echo "ok 3 gpio_sim_rs, not gpio-sim, was loaded" >> $R/kselftest-gpio-sim-rs.tap
+else
+	echo "not ok 3 gpio_sim_rs, not gpio-sim, was loaded" >> $R/kselftest-gpio-sim-rs.tap
+fi
+rmmod gpio_sim_rs 2>/dev/null
+
+echo "== kselftests: resmgr"
 ./run_kselftest.sh "$@" 2>&1 | tee $R/kselftest.tap
 exit 0

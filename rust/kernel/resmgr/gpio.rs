@@ -8,6 +8,10 @@
 //! freed driver data. On unbind the shell is revoked first (the fence), then the chip is removed
 //! from gpiolib.
 //!
+//! [`register_with`] takes a [`ChipConfig`] with more: line names, invalid lines, hogs, per-line
+//! sysfs directories (served through the shell too) and edge events through a simulated interrupt
+//! domain ([`Events`]), which is what a GPIO simulator needs.
+//!
 //! In-kernel consumers look lines up by chip label and offset with [`Line::lookup`]; a [`Line`]
 //! answers `ENODEV` once its chip's driver is unbound, and keeps doing so after a rebind (look the
 //! line up again to reach the new chip).
@@ -33,7 +37,10 @@ use crate::{
         VTABLE_DEFAULT_ERROR, //
     },
     prelude::*,
-    str::CString,
+    str::{
+        CString,
+        Formatter, //
+    },
     sync::Arc,
     types::Opaque,
 };
@@ -59,6 +66,195 @@ pub enum Bias {
     PullDown,
 }
 
+/// An edge of a line's level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// Low to high.
+    Rising,
+    /// High to low.
+    Falling,
+}
+
+/// What a hogged line is set to when the chip is added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HogDirection {
+    /// An input.
+    Input,
+    /// An output driven inactive.
+    OutputLow,
+    /// An output driven active.
+    OutputHigh,
+}
+
+/// A line the chip holds itself from its registration on, so that no consumer can request it.
+pub struct Hog {
+    /// The line's offset.
+    pub offset: u32,
+    /// The consumer name the line is held under, if any.
+    pub name: Option<CString>,
+    /// What the line is set to.
+    pub direction: HogDirection,
+    /// Whether the line is active-low.
+    pub active_low: bool,
+}
+
+/// A file in each per-line sysfs directory of a chip (see [`LineDirs`]).
+pub struct LineAttr {
+    /// The file's name.
+    pub name: &'static CStr,
+    /// Whether the file can be written ([`GpioChipOps::store_line_attr`] decides what it takes).
+    pub writable: bool,
+}
+
+/// Per-line sysfs directories under the chip's gpio device (`gpiochipN/<prefix><offset>/`), each
+/// with the files `attrs`, served by [`GpioChipOps::show_line_attr`] and
+/// [`GpioChipOps::store_line_attr`] through the chip's provider shell.
+pub struct LineDirs {
+    /// The directories' name before the line offset, for example `"sim_gpio"`.
+    pub prefix: &'static str,
+    /// The files of each directory.
+    pub attrs: &'static [LineAttr],
+}
+
+/// The most lines a chip may have.
+pub const MAX_LINES: u32 = 1024;
+
+/// A chip's description: what [`register_with`] needs beyond its operations.
+pub struct ChipConfig {
+    /// The chip's label (`EEXIST` from registration if another Rust chip has it).
+    pub label: CString,
+    /// The number of lines, 1 to [`MAX_LINES`] (`EINVAL` for 0, `ERANGE` above).
+    pub ngpio: u32,
+    /// Line names, by offset; missing or `None` entries leave a line unnamed, entries at or
+    /// past `ngpio` are ignored.
+    pub names: KVec<Option<CString>>,
+    /// Offsets of lines that cannot be used; offsets at or past `ngpio` are ignored.
+    pub invalid: KVec<u32>,
+    /// Lines the chip holds itself (`EINVAL` from registration for an offset past `ngpio`).
+    pub hogs: KVec<Hog>,
+    /// Whether lines can be used as interrupts: edges are then reported with
+    /// [`Events::notify`] (a simulated interrupt domain, see `include/linux/irq_sim.h`).
+    pub edge_events: bool,
+    /// Per-line sysfs directories, if any.
+    pub line_dirs: Option<LineDirs>,
+}
+
+impl ChipConfig {
+    /// A chip labelled `label` with `ngpio` lines and nothing else.
+    pub fn new(label: &CStr, ngpio: u32) -> Result<Self> {
+        Ok(Self {
+            label: CString::try_from(label)?,
+            ngpio,
+            names: KVec::new(),
+            invalid: KVec::new(),
+            hogs: KVec::new(),
+            edge_events: false,
+            line_dirs: None,
+        })
+    }
+}
+
+/// The interrupt side of a chip registered with [`ChipConfig::edge_events`].
+///
+/// A simulator reports a change of an input's level with [`Events::notify`]; consumers that
+/// asked for that edge (a line request with edge detection, `gpiomon`) then see an event.
+///
+/// # Invariants
+///
+/// `domain` is null, or a simulated interrupt domain of `ngpio` interrupts that stays valid as
+/// long as `self` and is removed when `self` is dropped.
+pub struct Events {
+    domain: *mut bindings::irq_domain,
+    ngpio: u32,
+}
+
+// SAFETY: The interrupt domain's functions may be called from any thread.
+unsafe impl Send for Events {}
+// SAFETY: See above; `&self` methods only call thread-safe interrupt functions.
+unsafe impl Sync for Events {}
+
+impl Events {
+    fn none() -> Self {
+        // INVARIANT: A null domain.
+        Self {
+            domain: ptr::null_mut(),
+            ngpio: 0,
+        }
+    }
+
+    /// Returns the interrupt of line `offset`, 0 if it has none mapped.
+    fn mapping(&self, offset: u32) -> c_uint {
+        if self.domain.is_null() || offset >= self.ngpio {
+            return 0;
+        }
+        let mut irq: c_uint = 0;
+        // SAFETY: `domain` is a valid domain (type invariants); `irq` is a valid out pointer.
+        let desc = unsafe {
+            bindings::__irq_resolve_mapping(self.domain, offset as c_ulong, &mut irq)
+        };
+        if desc.is_null() {
+            0
+        } else {
+            irq
+        }
+    }
+
+    /// Reports `edge` on line `offset`.
+    ///
+    /// The event is delivered if the line is used as an interrupt that triggers on that edge;
+    /// returns whether it was. Does nothing for a chip without edge events.
+    pub fn notify(&self, offset: u32, edge: Edge) -> bool {
+        let irq = self.mapping(offset);
+        if irq == 0 {
+            return false;
+        }
+        let want = match edge {
+            Edge::Rising => bindings::IRQ_TYPE_EDGE_RISING,
+            Edge::Falling => bindings::IRQ_TYPE_EDGE_FALLING,
+        };
+        // SAFETY: `irq` is mapped in our domain, so it has interrupt data whose common part is
+        // valid; the trigger type is read as `irq_get_trigger_type()` does.
+        let trigger = unsafe {
+            let data = bindings::irq_get_irq_data(irq);
+            if data.is_null() {
+                return false;
+            }
+            (*(*data).common).state_use_accessors & bindings::IRQD_TRIGGER_MASK
+        };
+        if trigger & want == 0 {
+            return false;
+        }
+        // SAFETY: `irq` is a valid interrupt; marking it pending makes the simulated domain
+        // raise it from an irq_work, or nothing if it is masked.
+        let ret = unsafe {
+            bindings::irq_set_irqchip_state(
+                irq,
+                bindings::irqchip_irq_state_IRQCHIP_STATE_PENDING,
+                true,
+            )
+        };
+        ret == 0
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        if self.domain.is_null() {
+            return;
+        }
+        for offset in 0..self.ngpio {
+            let irq = self.mapping(offset);
+            if irq != 0 {
+                // SAFETY: `irq` is a mapping of our domain, which gpiolib no longer uses (the
+                // chip was removed before the events are dropped).
+                unsafe { bindings::irq_dispose_mapping(irq) };
+            }
+        }
+        // SAFETY: By the type invariants `domain` is ours and is removed once, here.
+        unsafe { bindings::irq_domain_remove_sim(self.domain) };
+    }
+}
+
 /// Operations of a GPIO chip.
 ///
 /// Every method is called through the chip's provider shell: `self` is valid for the duration of
@@ -81,8 +277,28 @@ pub trait GpioChipOps: Send + Sync + 'static {
     /// Makes line `offset` an output driving `value`.
     fn direction_output(&self, offset: u32, value: bool) -> Result;
 
-    /// Sets the bias of line `offset`.
-    fn set_bias(&self, _offset: u32, _bias: Bias) -> Result {
+    /// Sets the bias of line `offset`; `events` reports any edge this causes.
+    fn set_bias(&self, _events: &Events, _offset: u32, _bias: Bias) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Line `offset` is being requested (by a consumer or a hog).
+    fn request(&self, _offset: u32) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Line `offset` is released.
+    fn free(&self, _offset: u32) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes file `attr` (an index into [`LineDirs::attrs`]) of line `offset` to `out`.
+    fn show_line_attr(&self, _offset: u32, _attr: usize, _out: &mut Formatter<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Takes `input` written to file `attr` of line `offset`; `events` reports any edge.
+    fn store_line_attr(&self, _events: &Events, _offset: u32, _attr: usize, _input: &[u8]) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -94,7 +310,11 @@ trait ErasedOps: Send + Sync {
     fn get_direction(&self, offset: u32) -> Result<Direction>;
     fn direction_input(&self, offset: u32) -> Result;
     fn direction_output(&self, offset: u32, value: bool) -> Result;
-    fn set_bias(&self, offset: u32, bias: Bias) -> Result;
+    fn set_bias(&self, events: &Events, offset: u32, bias: Bias) -> Result;
+    fn request(&self, offset: u32) -> Result;
+    fn free(&self, offset: u32);
+    fn show_line_attr(&self, offset: u32, attr: usize, out: &mut Formatter<'_>) -> Result;
+    fn store_line_attr(&self, events: &Events, offset: u32, attr: usize, input: &[u8]) -> Result;
 }
 
 impl<T: GpioChipOps> ErasedOps for T {
@@ -113,11 +333,37 @@ impl<T: GpioChipOps> ErasedOps for T {
     fn direction_output(&self, offset: u32, value: bool) -> Result {
         GpioChipOps::direction_output(self, offset, value)
     }
-    fn set_bias(&self, offset: u32, bias: Bias) -> Result {
+    fn set_bias(&self, events: &Events, offset: u32, bias: Bias) -> Result {
         if T::HAS_SET_BIAS {
-            GpioChipOps::set_bias(self, offset, bias)
+            GpioChipOps::set_bias(self, events, offset, bias)
         } else {
             Err(ENOTSUPP)
+        }
+    }
+    fn request(&self, offset: u32) -> Result {
+        if T::HAS_REQUEST {
+            GpioChipOps::request(self, offset)
+        } else {
+            Ok(())
+        }
+    }
+    fn free(&self, offset: u32) {
+        if T::HAS_FREE {
+            GpioChipOps::free(self, offset)
+        }
+    }
+    fn show_line_attr(&self, offset: u32, attr: usize, out: &mut Formatter<'_>) -> Result {
+        if T::HAS_SHOW_LINE_ATTR {
+            GpioChipOps::show_line_attr(self, offset, attr, out)
+        } else {
+            Err(EIO)
+        }
+    }
+    fn store_line_attr(&self, events: &Events, offset: u32, attr: usize, input: &[u8]) -> Result {
+        if T::HAS_STORE_LINE_ATTR {
+            GpioChipOps::store_line_attr(self, events, offset, attr, input)
+        } else {
+            Err(EPERM)
         }
     }
 }
@@ -151,25 +397,157 @@ crate::define_resource_registry!(
     GPIO_CHIPS: GpioChip
 );
 
+/// One file of a per-line sysfs directory.
+///
+/// # Invariants
+///
+/// `reg` is the registration whose sysfs block holds this slot.
+#[repr(C)]
+struct LineAttrSlot {
+    attr: bindings::device_attribute,
+    reg: *const Registration,
+    offset: u32,
+    index: u32,
+}
+
+/// The per-line sysfs directories of a chip: the C descriptions and the memory they point to.
+///
+/// # Invariants
+///
+/// While `kobj` is non-null the groups are created on it; the vectors are never grown after the
+/// pointers into them were taken.
+struct LineSysfs {
+    kobj: *mut bindings::kobject,
+    _dir_names: KVec<CString>,
+    _slots: KVec<LineAttrSlot>,
+    _attr_ptrs: KVec<*mut bindings::attribute>,
+    _groups: KVec<bindings::attribute_group>,
+    group_ptrs: KVec<*const bindings::attribute_group>,
+}
+
+impl LineSysfs {
+    /// Describes the directories of `dirs` for `ngpio` lines of `reg`.
+    fn new(reg: *const Registration, ngpio: u32, dirs: &LineDirs) -> Result<KBox<Self>> {
+        let n = ngpio as usize;
+        let per = dirs.attrs.len();
+        let mut dir_names = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut slots = KVec::with_capacity(n * per, GFP_KERNEL)?;
+        let mut attr_ptrs = KVec::with_capacity(n * (per + 1), GFP_KERNEL)?;
+        let mut groups = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut group_ptrs = KVec::with_capacity(n + 1, GFP_KERNEL)?;
+        for offset in 0..ngpio {
+            dir_names.push(CString::try_from_fmt(fmt!("{}{}", dirs.prefix, offset))?, GFP_KERNEL)?;
+            for (index, a) in dirs.attrs.iter().enumerate() {
+                let mut attr: bindings::device_attribute = pin_init::zeroed();
+                attr.attr.name = a.name.as_char_ptr();
+                attr.attr.mode = if a.writable { 0o644 } else { 0o444 };
+                // As `sysfs_attr_init()` does: one lockdep class for every such attribute.
+                #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+                {
+                    attr.attr.key = crate::static_lock_class!().as_ptr();
+                }
+                attr.__bindgen_anon_1.show = Some(line_attr_show);
+                if a.writable {
+                    attr.__bindgen_anon_2.store = Some(line_attr_store);
+                }
+                // INVARIANT: `reg` holds this block.
+                slots.push(
+                    LineAttrSlot {
+                        attr,
+                        reg,
+                        offset,
+                        index: index as u32,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+        }
+        // The vectors are complete: take the pointers.
+        for offset in 0..n {
+            for index in 0..per {
+                let slot = &raw mut slots[offset * per + index];
+                // SAFETY: `slot` points into `slots`, which is not grown any more.
+                attr_ptrs.push(unsafe { &raw mut (*slot).attr.attr }, GFP_KERNEL)?;
+            }
+            attr_ptrs.push(ptr::null_mut(), GFP_KERNEL)?;
+        }
+        for offset in 0..n {
+            let mut group: bindings::attribute_group = pin_init::zeroed();
+            group.name = dir_names[offset].as_char_ptr();
+            group.__bindgen_anon_2.attrs = &raw mut attr_ptrs[offset * (per + 1)];
+            groups.push(group, GFP_KERNEL)?;
+        }
+        for group in groups.iter() {
+            group_ptrs.push(ptr::from_ref(group), GFP_KERNEL)?;
+        }
+        group_ptrs.push(ptr::null(), GFP_KERNEL)?;
+        Ok(KBox::new(
+            Self {
+                kobj: ptr::null_mut(),
+                _dir_names: dir_names,
+                _slots: slots,
+                _attr_ptrs: attr_ptrs,
+                _groups: groups,
+                group_ptrs,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Creates the directories under `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be a registered device that outlives the directories (they are removed by
+    /// [`LineSysfs::remove`]).
+    unsafe fn create(&mut self, dev: *mut bindings::device) -> Result {
+        // SAFETY: `dev` is valid (safety requirements); the groups are fully described.
+        let kobj = unsafe { &raw mut (*dev).kobj };
+        // SAFETY: As above.
+        to_result(unsafe { bindings::sysfs_create_groups(kobj, self.group_ptrs.as_ptr()) })?;
+        // INVARIANT: Created on `kobj`.
+        self.kobj = kobj;
+        Ok(())
+    }
+
+    /// Removes the directories; waits for the `show`/`store` calls running in them.
+    fn remove(&mut self) {
+        if !self.kobj.is_null() {
+            // SAFETY: By the type invariants the groups were created on `kobj`.
+            unsafe { bindings::sysfs_remove_groups(self.kobj, self.group_ptrs.as_ptr()) };
+            self.kobj = ptr::null_mut();
+        }
+    }
+}
+
 /// A registered chip: the `struct gpio_chip` and the provider behind it.
 ///
 /// # Invariants
 ///
 /// - Once initialised, `chip` is registered with gpiolib until the pinned destructor runs, and its
 ///   callbacks find this structure with `container_of!`.
-/// - `label` outlives the registration (it is a field of the same pinned structure).
+/// - The fields before `chip` outlive the registration (they belong to the same pinned
+///   structure) and are not changed while it is registered, except `events.domain`, set before
+///   the chip is added.
+/// - `hogs` are descriptors requested with `gpiochip_request_own_desc()` on `chip`.
 #[pin_data(PinnedDrop)]
 struct Registration {
     provider: Provider<GpioChip>,
     label: CString,
-    // Last: gpiolib calls back into the chip while it is being added, and the callbacks read the
+    _names: KVec<Option<CString>>,
+    name_ptrs: KVec<*const c_char>,
+    invalid: KVec<u32>,
+    events: Events,
+    // gpiolib calls back into the chip while it is being added, and the callbacks read the
     // fields above.
     #[pin]
     chip: Opaque<bindings::gpio_chip>,
+    hogs: KVec<*mut bindings::gpio_desc>,
+    sysfs: Option<KBox<LineSysfs>>,
 }
 
-// SAFETY: The registration is only shared with gpiolib, which may call back from any thread; the
-// field reached from callbacks (`provider`) is `Sync`.
+// SAFETY: The registration is only shared with gpiolib and sysfs, which may call back from any
+// thread; the fields reached from callbacks are `Sync` or never changed while shared.
 unsafe impl Send for Registration {}
 // SAFETY: See above.
 unsafe impl Sync for Registration {}
@@ -185,50 +563,117 @@ pub fn register<T: GpioChipOps>(
     ngpio: u16,
     ops: impl PinInit<T, Error>,
 ) -> Result {
+    register_with(dev, ChipConfig::new(label, u32::from(ngpio))?, ops).map(|_| ())
+}
+
+/// Registers a GPIO chip described by `config` for the bound device `dev`, like [`register`].
+///
+/// Returns the name of the chip's gpio device (`gpiochipN`, also its character device).
+pub fn register_with<T: GpioChipOps>(
+    dev: &Device<Bound>,
+    config: ChipConfig,
+    ops: impl PinInit<T, Error>,
+) -> Result<CString> {
+    if config.ngpio == 0 {
+        return Err(EINVAL);
+    }
+    if config.ngpio > MAX_LINES {
+        return Err(ERANGE);
+    }
+    if config.hogs.iter().any(|h| h.offset >= config.ngpio) {
+        return Err(EINVAL);
+    }
     let ops: Pin<KBox<T>> = KBox::pin_init(ops, GFP_KERNEL)?;
     // SAFETY: The box is only unpinned to be unsized into a `KBox<dyn ErasedOps>`, which does not
     // move its contents; `GpioChip` never moves them out either (see its invariants).
     let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
-    register_erased(dev, label, ngpio, ops)
+    register_erased(dev, config, ops)
 }
 
 fn register_erased(
     dev: &Device<Bound>,
-    label: &CStr,
-    ngpio: u16,
+    config: ChipConfig,
     ops: KBox<dyn ErasedOps>,
-) -> Result {
-    if ngpio == 0 {
-        return Err(EINVAL);
-    }
-    // INVARIANT: `ops` comes pinned from `register`.
+) -> Result<CString> {
+    let ngpio = config.ngpio as u16;
+    // INVARIANT: `ops` comes pinned from `register_with`.
     let provider = Provider::new(GpioChip { ops, ngpio })?;
-    provider.register(&GPIO_CHIPS, label)?;
-    let label = CString::try_from(label)?;
+    provider.register(&GPIO_CHIPS, &config.label)?;
     let parent = dev.as_raw();
 
-    devres::register(
+    let mut names = config.names;
+    names.truncate(usize::from(ngpio));
+    let mut name_ptrs = KVec::new();
+    if names.iter().any(Option::is_some) {
+        for offset in 0..usize::from(ngpio) {
+            let name = names.get(offset).and_then(Option::as_ref);
+            name_ptrs.push(name.map_or(ptr::null(), |n| n.as_char_ptr()), GFP_KERNEL)?;
+        }
+    }
+    let hogs = config.hogs;
+    let line_dirs = config.line_dirs;
+    let edge_events = config.edge_events;
+    let mut chip_name = None;
+
+    devres::register::<Registration, Error>(
         dev,
         try_pin_init!(Registration {
             provider,
-            label,
+            label: config.label,
+            _names: names,
+            name_ptrs,
+            invalid: config.invalid,
+            events: Events::none(),
             chip <- Opaque::try_ffi_init(|slot: *mut bindings::gpio_chip| {
                 // SAFETY: `slot` is valid for writes of a `gpio_chip`; all-zero is a valid value.
                 unsafe { slot.write(pin_init::zeroed()) };
-                // SAFETY: `slot` is valid and initialised above; `label` points into the
-                // `CString` held by this registration (a field initialised before `chip`).
+                // SAFETY: `slot` is the `chip` field of a `Registration` whose earlier fields are
+                // initialised.
+                let reg = unsafe { registration_of(slot) };
+                if edge_events {
+                    // SAFETY: `SIM_OPS` is static; the domain's callbacks get `slot`, which stays
+                    // valid until the domain is removed (`Events::drop`, after the chip's
+                    // removal).
+                    let domain = unsafe {
+                        bindings::irq_domain_create_sim_full(
+                            ptr::null_mut(),
+                            c_uint::from(ngpio),
+                            &SIM_OPS.0,
+                            slot.cast(),
+                        )
+                    };
+                    let domain = crate::error::from_err_ptr(domain)?;
+                    // SAFETY: Nothing else refers to `events` yet; see the type invariants.
+                    unsafe {
+                        (*reg.cast_mut()).events = Events {
+                            domain,
+                            ngpio: u32::from(ngpio),
+                        }
+                    };
+                }
+                // SAFETY: `slot` is valid and initialised above; the label and names point into
+                // fields of this registration initialised before `chip`.
                 unsafe {
-                    (*slot).label = container_label(slot);
+                    (*slot).label = (*reg).label.as_char_ptr();
                     (*slot).parent = parent;
                     (*slot).base = -1;
                     (*slot).ngpio = ngpio;
                     (*slot).can_sleep = true;
+                    if !(*reg).name_ptrs.is_empty() {
+                        (*slot).names = (*reg).name_ptrs.as_ptr();
+                    }
+                    (*slot).request = Some(request_callback);
+                    (*slot).free = Some(free_callback);
                     (*slot).get = Some(get_callback);
                     (*slot).set = Some(set_callback);
                     (*slot).get_direction = Some(get_direction_callback);
                     (*slot).direction_input = Some(direction_input_callback);
                     (*slot).direction_output = Some(direction_output_callback);
                     (*slot).set_config = Some(set_config_callback);
+                    (*slot).init_valid_mask = Some(init_valid_mask_callback);
+                    if edge_events {
+                        (*slot).to_irq = Some(to_irq_callback);
+                    }
                 }
                 // SAFETY: The chip is initialised; its callbacks only read fields of the
                 // registration initialised before `chip`. It stays registered until
@@ -242,37 +687,104 @@ fn register_erased(
                     )
                 })
             }),
-        }? Error),
+            hogs: KVec::new(),
+            sysfs: None,
+        }? Error)
+        .pin_chain(|this| finish(this, &hogs, line_dirs.as_ref(), &mut chip_name)),
         GFP_KERNEL,
-    )
+    )?;
+    chip_name.ok_or(EINVAL)
 }
 
-/// Returns the label of the registration containing the chip `slot`.
+/// The steps after the chip is added: the hogs, the sysfs directories, the chip's name.
+fn finish(
+    mut this: Pin<&mut Registration>,
+    hogs: &[Hog],
+    line_dirs: Option<&LineDirs>,
+    chip_name: &mut Option<CString>,
+) -> Result {
+    let gc = this.chip.get();
+    let reg: *const Registration = &*this;
+    // SAFETY: The chip is registered (type invariants), so its gpio device is valid.
+    let gdev_dev = unsafe { bindings::gpio_device_to_device((*gc).gpiodev) };
+    // SAFETY: `gdev_dev` is a registered device; its name is a valid C string.
+    let name = unsafe { CStr::from_char_ptr(bindings::dev_name(gdev_dev)) };
+    *chip_name = Some(CString::try_from(name)?);
+
+    let fields = this.as_mut().project();
+    for hog in hogs {
+        let dflags = match hog.direction {
+            HogDirection::Input => bindings::gpiod_flags_GPIOD_IN,
+            HogDirection::OutputLow => bindings::gpiod_flags_GPIOD_OUT_LOW,
+            HogDirection::OutputHigh => bindings::gpiod_flags_GPIOD_OUT_HIGH,
+        };
+        let lflags = if hog.active_low {
+            bindings::gpio_lookup_flags_GPIO_ACTIVE_LOW
+        } else {
+            bindings::gpio_lookup_flags_GPIO_ACTIVE_HIGH
+        };
+        let label = hog.name.as_ref().map_or(ptr::null(), |n| n.as_char_ptr());
+        fields.hogs.reserve(1, GFP_KERNEL)?;
+        // SAFETY: The chip is registered and `hog.offset` is below its line count (checked in
+        // `register_with`); gpiolib copies the label.
+        let desc = unsafe {
+            crate::error::from_err_ptr(bindings::gpiochip_request_own_desc(
+                gc,
+                hog.offset,
+                label,
+                lflags,
+                dflags,
+            ))
+        }?;
+        // INVARIANT: Requested with `gpiochip_request_own_desc()`; capacity reserved above.
+        fields.hogs.push(desc, GFP_KERNEL)?;
+    }
+
+    if let Some(dirs) = line_dirs {
+        // SAFETY: The chip is registered; `ngpio` was set when it was initialised.
+        let ngpio = u32::from(unsafe { (*gc).ngpio });
+        let mut sysfs = LineSysfs::new(reg, ngpio, dirs)?;
+        // SAFETY: The gpio device stays registered until `gpiochip_remove()`, and the
+        // directories are removed before it (`Registration::drop`).
+        unsafe { sysfs.create(gdev_dev) }?;
+        *fields.sysfs = Some(sysfs);
+    }
+    Ok(())
+}
+
+/// Returns the registration containing the chip `slot`.
 ///
 /// # Safety
 ///
-/// `slot` must be the `chip` field of a `Registration` whose `label` is initialised.
-unsafe fn container_label(slot: *mut bindings::gpio_chip) -> *const c_char {
+/// `slot` must be the `chip` field of a `Registration`.
+unsafe fn registration_of(slot: *mut bindings::gpio_chip) -> *const Registration {
     // SAFETY: Per the function's safety requirements.
-    let reg = unsafe {
+    unsafe {
         container_of!(
             slot.cast::<Opaque<bindings::gpio_chip>>(),
             Registration,
             chip
         )
-    };
-    // SAFETY: `label` is initialised; only the field is read.
-    unsafe { (*reg).label.as_char_ptr() }
+    }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
-        // The fence first: no gpiolib callback is inside the driver when it returns, and every
-        // later one gets `ENODEV`. The implementation is dropped here too.
+        // The fence first: no gpiolib or sysfs callback is inside the driver when it returns,
+        // and every later one gets `ENODEV`. The implementation is dropped here too.
         self.provider.shell().revoke();
-        // SAFETY: By the type invariants the chip is registered.
-        unsafe { bindings::gpiochip_remove(self.chip.get()) };
+        let this = self.project();
+        if let Some(sysfs) = this.sysfs.as_mut() {
+            sysfs.remove();
+        }
+        for desc in this.hogs.drain_all() {
+            // SAFETY: By the type invariants `desc` was requested on our chip, still registered.
+            unsafe { bindings::gpiochip_free_own_desc(desc) };
+        }
+        // SAFETY: By the type invariants the chip is registered. Its interrupts (if any) stay
+        // mapped until `events` is dropped, after this.
+        unsafe { bindings::gpiochip_remove(this.chip.get()) };
     }
 }
 
@@ -284,17 +796,43 @@ impl PinnedDrop for Registration {
 unsafe fn with_chip<R>(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
-    f: impl FnOnce(&GpioChip, u32) -> Result<R>,
+    f: impl FnOnce(&GpioChip, u32, &Events) -> Result<R>,
 ) -> Result<R> {
     // SAFETY: Per the function's safety requirements `gc` is the `chip` field of a registration.
-    let reg =
-        unsafe { container_of!(gc.cast::<Opaque<bindings::gpio_chip>>(), Registration, chip) };
-    // SAFETY: `provider` is initialised before `chip` and lives as long as the registration;
-    // only the field is borrowed, never the (possibly still initialising) whole structure.
-    let provider = unsafe { &(*reg).provider };
+    let reg = unsafe { registration_of(gc) };
+    // SAFETY: `provider` and `events` are initialised before `chip` and live as long as the
+    // registration; only the fields are borrowed, never the (possibly still initialising) whole
+    // structure.
+    let (provider, events) = unsafe { (&(*reg).provider, &(*reg).events) };
     let chip = provider.shell().read()?;
     chip.check(offset)?;
-    f(&chip, offset)
+    f(&chip, offset, events)
+}
+
+/// The C `request` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
+unsafe extern "C" fn request_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
+    // SAFETY: gpiolib passes a registered chip.
+    from_result(|| unsafe { with_chip(gc, offset, |c, o, _| c.ops().request(o)) }.map(|()| 0))
+}
+
+/// The C `free` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
+unsafe extern "C" fn free_callback(gc: *mut bindings::gpio_chip, offset: c_uint) {
+    // After the unbind there is nothing to release.
+    // SAFETY: gpiolib passes a registered chip.
+    let _ = unsafe {
+        with_chip(gc, offset, |c, o, _| {
+            c.ops().free(o);
+            Ok(())
+        })
+    };
 }
 
 /// The C `get` operation.
@@ -304,7 +842,7 @@ unsafe fn with_chip<R>(
 /// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
 unsafe extern "C" fn get_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
     // SAFETY: gpiolib passes a registered chip.
-    from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().get(o)) }.map(c_int::from))
+    from_result(|| unsafe { with_chip(gc, offset, |c, o, _| c.ops().get(o)) }.map(c_int::from))
 }
 
 /// The C `set` operation.
@@ -317,8 +855,10 @@ unsafe extern "C" fn set_callback(
     offset: c_uint,
     value: c_int,
 ) -> c_int {
-    // SAFETY: gpiolib passes a registered chip.
-    from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().set(o, value != 0)) }.map(|()| 0))
+    from_result(|| {
+        // SAFETY: gpiolib passes a registered chip.
+        unsafe { with_chip(gc, offset, |c, o, _| c.ops().set(o, value != 0)) }.map(|()| 0)
+    })
 }
 
 /// The C `get_direction` operation.
@@ -329,7 +869,7 @@ unsafe extern "C" fn set_callback(
 unsafe extern "C" fn get_direction_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
     from_result(|| {
         // SAFETY: gpiolib passes a registered chip.
-        let dir = unsafe { with_chip(gc, offset, |c, o| c.ops().get_direction(o)) }?;
+        let dir = unsafe { with_chip(gc, offset, |c, o, _| c.ops().get_direction(o)) }?;
         Ok(match dir {
             Direction::Input => bindings::GPIO_LINE_DIRECTION_IN as c_int,
             Direction::Output => bindings::GPIO_LINE_DIRECTION_OUT as c_int,
@@ -346,8 +886,10 @@ unsafe extern "C" fn direction_input_callback(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
 ) -> c_int {
-    // SAFETY: gpiolib passes a registered chip.
-    from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().direction_input(o)) }.map(|()| 0))
+    from_result(|| {
+        // SAFETY: gpiolib passes a registered chip.
+        unsafe { with_chip(gc, offset, |c, o, _| c.ops().direction_input(o)) }.map(|()| 0)
+    })
 }
 
 /// The C `direction_output` operation.
@@ -362,7 +904,8 @@ unsafe extern "C" fn direction_output_callback(
 ) -> c_int {
     from_result(|| {
         // SAFETY: gpiolib passes a registered chip.
-        unsafe { with_chip(gc, offset, |c, o| c.ops().direction_output(o, value != 0)) }.map(|()| 0)
+        unsafe { with_chip(gc, offset, |c, o, _| c.ops().direction_output(o, value != 0)) }
+            .map(|()| 0)
     })
 }
 
@@ -383,8 +926,153 @@ unsafe extern "C" fn set_config_callback(
         bindings::pin_config_param_PIN_CONFIG_BIAS_PULL_DOWN => Bias::PullDown,
         _ => return ENOTSUPP.to_errno(),
     };
-    // SAFETY: gpiolib passes a registered chip.
-    from_result(|| unsafe { with_chip(gc, offset, |c, o| c.ops().set_bias(o, bias)) }.map(|()| 0))
+    from_result(|| {
+        // SAFETY: gpiolib passes a registered chip.
+        unsafe { with_chip(gc, offset, |c, o, e| c.ops().set_bias(e, o, bias)) }.map(|()| 0)
+    })
+}
+
+/// The C `init_valid_mask` operation: clears the lines the registration calls invalid.
+///
+/// # Safety
+///
+/// `gc` must be a chip being added by [`register`]; `mask` must hold `ngpios` bits.
+unsafe extern "C" fn init_valid_mask_callback(
+    gc: *mut bindings::gpio_chip,
+    mask: *mut c_ulong,
+    ngpios: c_uint,
+) -> c_int {
+    // SAFETY: gpiolib passes the chip being added; `invalid` is initialised before `chip`.
+    let invalid = unsafe { &(*registration_of(gc)).invalid };
+    let bits = c_ulong::BITS;
+    for &offset in invalid.iter().filter(|&&o| o < ngpios) {
+        // SAFETY: `offset < ngpios`, so the word is within the mask.
+        unsafe { *mask.add((offset / bits) as usize) &= !(1 << (offset % bits)) };
+    }
+    0
+}
+
+/// The C `to_irq` operation of chips with edge events.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`] with edge events.
+unsafe extern "C" fn to_irq_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
+    // Not through the shell: gpiolib asks for interrupts while it removes the chip (to free
+    // them), after the revocation; the domain lives until after the removal.
+    // SAFETY: `events` is initialised before the chip is added and outlives its registration.
+    let events = unsafe { &(*registration_of(gc)).events };
+    if events.domain.is_null() || offset >= events.ngpio {
+        return ENXIO.to_errno();
+    }
+    // SAFETY: `domain` is valid (`Events` invariants) and `offset` is one of its interrupts.
+    let irq = unsafe {
+        bindings::irq_create_mapping_affinity(events.domain, offset as c_ulong, ptr::null())
+    };
+    if irq == 0 {
+        ENXIO.to_errno()
+    } else {
+        irq as c_int
+    }
+}
+
+/// The simulated interrupt domain's hook for an interrupt being requested: gpiolib must know the
+/// line is used as one.
+///
+/// # Safety
+///
+/// `data` must be the `chip` of a registration whose domain this is.
+unsafe extern "C" fn irq_requested(
+    _domain: *mut bindings::irq_domain,
+    hwirq: bindings::irq_hw_number_t,
+    data: *mut c_void,
+) -> c_int {
+    // SAFETY: Interrupts are only requested while the chip is registered (gpiolib maps them
+    // through `to_irq`, and frees them before the chip goes).
+    unsafe { bindings::gpiochip_lock_as_irq(data.cast(), hwirq as c_uint) }
+}
+
+/// The simulated interrupt domain's hook for an interrupt being released.
+///
+/// # Safety
+///
+/// `data` must be the `chip` of a registration whose domain this is.
+unsafe extern "C" fn irq_released(
+    _domain: *mut bindings::irq_domain,
+    hwirq: bindings::irq_hw_number_t,
+    data: *mut c_void,
+) {
+    // SAFETY: gpiolib frees a chip's interrupts while it removes the chip, and the mappings are
+    // disposed of right after: the chip is still valid here.
+    unsafe { bindings::gpiochip_unlock_as_irq(data.cast(), hwirq as c_uint) }
+}
+
+struct SimOps(bindings::irq_sim_ops);
+
+// SAFETY: The table is immutable and only holds function pointers.
+unsafe impl Sync for SimOps {}
+
+static SIM_OPS: SimOps = SimOps(bindings::irq_sim_ops {
+    irq_sim_irq_requested: Some(irq_requested),
+    irq_sim_irq_released: Some(irq_released),
+});
+
+/// Runs `f` on the chip behind the sysfs file `attr`, inside the chip's provider shell.
+///
+/// # Safety
+///
+/// `attr` must be the `attr` of a [`LineAttrSlot`] whose directory exists.
+unsafe fn with_line_attr<R>(
+    attr: *mut bindings::device_attribute,
+    f: impl FnOnce(&GpioChip, &Events, u32, usize) -> Result<R>,
+) -> Result<R> {
+    // SAFETY: Per the function's safety requirements.
+    let slot = unsafe { &*container_of!(attr, LineAttrSlot, attr) };
+    // SAFETY: The directory exists, so its registration does (it removes the directories before
+    // it goes); only fields set before the chip was added are read.
+    let (provider, events) = unsafe { (&(*slot.reg).provider, &(*slot.reg).events) };
+    let chip = provider.shell().read()?;
+    f(&chip, events, slot.offset, slot.index as usize)
+}
+
+/// The sysfs `show` of a per-line file.
+///
+/// # Safety
+///
+/// Called by sysfs for an attribute of a [`LineSysfs`], with a page-sized `buf`.
+unsafe extern "C" fn line_attr_show(
+    _dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: sysfs passes a buffer of a page.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), crate::page::PAGE_SIZE) };
+    let mut out = Formatter::new(page);
+    // SAFETY: sysfs passes one of our attributes.
+    match unsafe { with_line_attr(attr, |c, _, o, i| c.ops().show_line_attr(o, i, &mut out)) } {
+        Ok(()) => out.bytes_written() as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// The sysfs `store` of a per-line file.
+///
+/// # Safety
+///
+/// Called by sysfs for an attribute of a [`LineSysfs`], with `count` bytes at `buf`.
+unsafe extern "C" fn line_attr_store(
+    _dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: sysfs passes `count` readable bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    // SAFETY: sysfs passes one of our attributes.
+    match unsafe { with_line_attr(attr, |c, e, o, i| c.ops().store_line_attr(e, o, i, input)) } {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
 }
 
 /// A consumer's handle to one line of a Rust GPIO chip.

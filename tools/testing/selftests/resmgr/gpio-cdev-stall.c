@@ -12,7 +12,8 @@
  * the reader is interrupted with a signal so that the removal can finish
  * and the test fails.
  *
- * Needs gpio-sim loaded and configfs mounted at /sys/kernel/config.
+ * Needs gpio-sim loaded and configfs mounted at /sys/kernel/config; with
+ * GPIO_SIM_ROOT=/sys/kernel/config/gpio-sim-rs it runs against gpio_sim_rs.
  */
 
 #define _GNU_SOURCE
@@ -34,12 +35,21 @@
 #include "../kselftest_harness.h"
 #include "util.h"
 
-#define SIM_ROOT	"/sys/kernel/config/gpio-sim"
+/* gpio-sim's configfs root; GPIO_SIM_ROOT names another with its ABI. */
+#define SIM_ROOT_DEFAULT	"/sys/kernel/config/gpio-sim"
+#define SIM_ROOT	sim_root()
 #define SIM_LINES	"4"
 #define SETTLE_MS	300
 #define DEADLINE_MS	5000
 /* How long to wait for the removal once the reader has been interrupted. */
 #define RESCUE_MS	10000
+
+static const char *sim_root(void)
+{
+	const char *root = getenv("GPIO_SIM_ROOT");
+
+	return root && *root ? root : SIM_ROOT_DEFAULT;
+}
 
 static void sleep_ms(unsigned int ms)
 {
