@@ -235,7 +235,9 @@ impl BankSnapshot {
             }
             config.names[offset] = Some(CString::try_from(&**name)?);
         }
-        config.invalid.extend_from_slice(&self.invalid, GFP_KERNEL)?;
+        config
+            .invalid
+            .extend_from_slice(&self.invalid, GFP_KERNEL)?;
         for (offset, name, direction, active_low) in self.hogs.iter() {
             let name = match name {
                 Some(n) => Some(CString::try_from(&**n)?),
@@ -288,11 +290,8 @@ impl platform::Driver for GpioSimRs {
         let mut banks = KVec::new();
         let mut names = KVec::new();
         for bank in snapshot.banks.iter() {
-            let name = gpio::register_with(
-                dev,
-                bank.chip_config()?,
-                SimChip::new(bank.num_lines)?,
-            )?;
+            let name =
+                gpio::register_with(dev, bank.chip_config()?, SimChip::new(bank.num_lines)?)?;
             names.push(name, GFP_KERNEL)?;
             banks.push(bank.state.clone(), GFP_KERNEL)?;
         }
@@ -441,7 +440,10 @@ impl DevState {
         }
         // Like gpio-sim: two banks of a device may not have the same label.
         for (i, a) in banks.iter().enumerate() {
-            if banks[..i].iter().any(|b| b.label.to_bytes() == a.label.to_bytes()) {
+            if banks[..i]
+                .iter()
+                .any(|b| b.label.to_bytes() == a.label.to_bytes())
+            {
                 return Err(EINVAL);
             }
         }
@@ -904,7 +906,10 @@ impl configfs::AttributeOperations<2> for HogItem {
     type Data = HogItem;
 
     fn show(this: &HogItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
-        emit_fmt(page, fmt!("{}", u8::from(this.state.inner.lock().active_low)))
+        emit_fmt(
+            page,
+            fmt!("{}", u8::from(this.state.inner.lock().active_low)),
+        )
     }
 
     fn store(this: &HogItem, page: &[u8]) -> Result {
@@ -1028,7 +1033,7 @@ module! {
         },
         as_gpio_sim: bool {
             default: false,
-            description: "Name the configfs subsystem gpio-sim (to stand in for it), not gpio-sim-rs",
+            description: "Call the configfs subsystem gpio-sim (stand in for it), not gpio-sim-rs",
         },
     },
 }

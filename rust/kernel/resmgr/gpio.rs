@@ -12,7 +12,8 @@
 //! sysfs directories (served through the shell too) and edge events through a simulated interrupt
 //! domain ([`Events`]), which is what a GPIO simulator needs.
 //!
-//! In-kernel consumers look lines up by chip label and offset with [`Line::lookup`]; a [`Line`]
+//! In-kernel consumers look lines up by chip label and offset with [`Line::lookup`], or by line
+//! name with [`Line::lookup_name`]; a [`Line`]
 //! answers `ENODEV` once its chip's driver is unbound, and keeps doing so after a rebind (look the
 //! line up again to reach the new chip).
 //!
@@ -189,9 +190,8 @@ impl Events {
         }
         let mut irq: c_uint = 0;
         // SAFETY: `domain` is a valid domain (type invariants); `irq` is a valid out pointer.
-        let desc = unsafe {
-            bindings::__irq_resolve_mapping(self.domain, offset as c_ulong, &mut irq)
-        };
+        let desc =
+            unsafe { bindings::__irq_resolve_mapping(self.domain, offset as c_ulong, &mut irq) };
         if desc.is_null() {
             0
         } else {
@@ -298,7 +298,13 @@ pub trait GpioChipOps: Send + Sync + 'static {
     }
 
     /// Takes `input` written to file `attr` of line `offset`; `events` reports any edge.
-    fn store_line_attr(&self, _events: &Events, _offset: u32, _attr: usize, _input: &[u8]) -> Result {
+    fn store_line_attr(
+        &self,
+        _events: &Events,
+        _offset: u32,
+        _attr: usize,
+        _input: &[u8],
+    ) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -376,11 +382,19 @@ impl<T: GpioChipOps> ErasedOps for T {
 pub struct GpioChip {
     ops: KBox<dyn ErasedOps>,
     ngpio: u16,
+    names: KVec<Option<CString>>,
 }
 
 impl GpioChip {
     fn ops(&self) -> &dyn ErasedOps {
         &*self.ops
+    }
+
+    fn offset_of(&self, name: &CStr) -> Option<u32> {
+        self.names
+            .iter()
+            .position(|n| n.as_ref().is_some_and(|n| n.to_bytes() == name.to_bytes()))
+            .map(|offset| offset as u32)
     }
 
     fn check(&self, offset: u32) -> Result {
@@ -436,7 +450,10 @@ impl LineSysfs {
         let mut groups = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut group_ptrs = KVec::with_capacity(n + 1, GFP_KERNEL)?;
         for offset in 0..ngpio {
-            dir_names.push(CString::try_from_fmt(fmt!("{}{}", dirs.prefix, offset))?, GFP_KERNEL)?;
+            dir_names.push(
+                CString::try_from_fmt(fmt!("{}{}", dirs.prefix, offset))?,
+                GFP_KERNEL,
+            )?;
             for (index, a) in dirs.attrs.iter().enumerate() {
                 let mut attr: bindings::device_attribute = pin_init::zeroed();
                 attr.attr.name = a.name.as_char_ptr();
@@ -596,13 +613,25 @@ fn register_erased(
     ops: KBox<dyn ErasedOps>,
 ) -> Result<CString> {
     let ngpio = config.ngpio as u16;
+    let mut names = config.names;
+    names.truncate(usize::from(ngpio));
+    let mut line_names = KVec::with_capacity(names.len(), GFP_KERNEL)?;
+    for name in names.iter() {
+        let copy = match name {
+            Some(n) => Some(CString::try_from(&**n)?),
+            None => None,
+        };
+        line_names.push(copy, GFP_KERNEL)?;
+    }
     // INVARIANT: `ops` comes pinned from `register_with`.
-    let provider = Provider::new(GpioChip { ops, ngpio })?;
+    let provider = Provider::new(GpioChip {
+        ops,
+        ngpio,
+        names: line_names,
+    })?;
     provider.register(&GPIO_CHIPS, &config.label)?;
     let parent = dev.as_raw();
 
-    let mut names = config.names;
-    names.truncate(usize::from(ngpio));
     let mut name_ptrs = KVec::new();
     if names.iter().any(Option::is_some) {
         for offset in 0..usize::from(ngpio) {
@@ -729,11 +758,7 @@ fn finish(
         // `register_with`); gpiolib copies the label.
         let desc = unsafe {
             crate::error::from_err_ptr(bindings::gpiochip_request_own_desc(
-                gc,
-                hog.offset,
-                label,
-                lflags,
-                dflags,
+                gc, hog.offset, label, lflags, dflags,
             ))
         }?;
         // INVARIANT: Requested with `gpiochip_request_own_desc()`; capacity reserved above.
@@ -904,8 +929,12 @@ unsafe extern "C" fn direction_output_callback(
 ) -> c_int {
     from_result(|| {
         // SAFETY: gpiolib passes a registered chip.
-        unsafe { with_chip(gc, offset, |c, o, _| c.ops().direction_output(o, value != 0)) }
-            .map(|()| 0)
+        unsafe {
+            with_chip(gc, offset, |c, o, _| {
+                c.ops().direction_output(o, value != 0)
+            })
+        }
+        .map(|()| 0)
     })
 }
 
@@ -1093,6 +1122,14 @@ impl Line {
     pub fn lookup(label: &CStr, offset: u32) -> Result<Self> {
         let chip = GPIO_CHIPS.lookup(label)?;
         chip.access()?.check(offset)?;
+        Ok(Self { chip, offset })
+    }
+
+    /// Looks up the line named `name` (see [`ChipConfig::names`]) of any bound Rust chip.
+    ///
+    /// Returns `ENOENT` if no bound Rust chip has a line of that name.
+    pub fn lookup_name(name: &CStr) -> Result<Self> {
+        let (chip, offset) = GPIO_CHIPS.find(|chip| chip.offset_of(name))?;
         Ok(Self { chip, offset })
     }
 

@@ -416,6 +416,25 @@ mod tests {
             .err(),
             Some(EEXIST)
         );
+        // A second chip with named lines, found by name.
+        let mut config = gpio::ChipConfig::new(c"kunit-named", 3)?;
+        config.names.push(None, GFP_KERNEL)?;
+        config.names.push(
+            Some(crate::str::CString::try_from(c"kunit-led")?),
+            GFP_KERNEL,
+        )?;
+        let name = gpio::register_with(
+            dev,
+            config,
+            try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
+        )?;
+        assert!(name.to_bytes().starts_with(b"gpiochip"));
+        let led = Line::lookup_name(c"kunit-led")?;
+        assert_eq!(led.offset(), 1);
+        led.set_output(true)?;
+        assert!(led.get()?);
+        assert_eq!(Line::lookup_name(c"kunit-nope").err(), Some(ENOENT));
+
         let line = Line::lookup(c"kunit-latch", 2)?;
         assert_eq!(Line::lookup(c"kunit-latch", 4).err(), Some(EINVAL));
         line.set_output(true)?;
@@ -428,6 +447,8 @@ mod tests {
         assert_eq!(line.get(), Err(ENODEV));
         assert_eq!(line.set(true), Err(ENODEV));
         assert_eq!(Line::lookup(c"kunit-latch", 2).err(), Some(ENOENT));
+        assert_eq!(led.get(), Err(ENODEV));
+        assert_eq!(Line::lookup_name(c"kunit-led").err(), Some(ENOENT));
         Ok(())
     }
 

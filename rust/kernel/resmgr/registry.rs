@@ -202,6 +202,25 @@ impl<T: Send + Sync + 'static> Registry<T> {
     /// assert!(PUMPS.is_empty());
     /// # Ok::<(), Error>(())
     /// ```
+    /// Returns a handle to the first bound provider for which `pred` returns `Some`, with what it
+    /// returned; `ENOENT` if there is none.
+    ///
+    /// `pred` runs inside each provider's read-side critical section, under the registry's lock:
+    /// it must not sleep for long. Like [`Registry::lookup`], this belongs in probe, open and
+    /// request paths.
+    pub fn find<R>(&'static self, mut pred: impl FnMut(&T) -> Option<R>) -> Result<(Handle<T>, R)> {
+        let mut locked = self.lock();
+        for e in locked.entries().iter() {
+            let Ok(imp) = e.shell.read() else {
+                continue;
+            };
+            if let Some(r) = pred(&imp) {
+                return Ok((Handle::new(e.shell.clone()), r));
+            }
+        }
+        Err(ENOENT)
+    }
+
     pub fn len(&'static self) -> usize {
         self.lock().entries().len()
     }

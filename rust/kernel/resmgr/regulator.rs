@@ -197,11 +197,7 @@ impl Drop for Registration {
             // SAFETY: `rdev` is alive (our reference); `release_block` frees a block leaked from a
             // `KBox`, once, and nothing else frees this one.
             unsafe {
-                bindings::devm_add_action(
-                    &raw mut (*rdev).dev,
-                    Some(release_block),
-                    block.cast(),
-                )
+                bindings::devm_add_action(&raw mut (*rdev).dev, Some(release_block), block.cast())
             }
         };
         if kept != 0 {

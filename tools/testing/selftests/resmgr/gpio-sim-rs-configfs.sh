@@ -128,7 +128,8 @@ wait $pid 2>/dev/null
 expect "no chip while unbound" none cat $CFS/dev/bank0/chip_name
 check "bind" sh -c "echo $DEV > $DRV/bind"
 A2=$(cat $CFS/dev/bank0/chip_name)
-expect "a bind registers the bank again" "$A2 [rs-bank-a] (8 lines)" sh -c "gpiodetect | grep '^$A2 '"
+expect "a bind registers the bank again" "$A2 [rs-bank-a] (8 lines)" \
+	sh -c "gpiodetect | grep '^$A2 '"
 
 check "not live" sh -c "echo 0 > $CFS/dev/live"
 expect "chip_name is none again" none cat $CFS/dev/bank0/chip_name
