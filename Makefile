@@ -56,8 +56,9 @@ series: prepare
 bench:
 	@$(KIT)/bench.sh
 
+## make stress     unbind/bind under load, unload with fds open, failslab, fuzzing, kmemleak
 stress:
-	@echo "make $@: not yet available (issue: proof under load)"; exit 2
+	@$(KIT)/stress.sh
 
 ## make clean-cache remove the toolchain, tree and objects in $(RESMGR_CACHE)
 clean-cache:

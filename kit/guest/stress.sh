@@ -1,0 +1,102 @@
+#!/bin/bash
+# Runs inside the guest for `make stress` (booted with kmemleak=on). Argument:
+# STRESS_SCALE (1 = the default run). Prints one table row per stage; the
+# table goes to /results/stress.txt. Non-zero if a stage fails.
+set -u
+S=${1:-1}
+# Stage sizes; scale 0 is a quick smoke run (a hundredth or so).
+if [ "$S" = 0 ]; then
+	CYCLES=100 UNLOADS=5 INJECT=10 IOCTLS=10000 WRITES=500
+else
+	CYCLES=$((1000 * S)) UNLOADS=$((50 * S)) INJECT=$((40 * S))
+	IOCTLS=$((1000000 * S)) WRITES=$((5000 * S))
+fi
+ST=/build/kselftest/resmgr/resmgr-stress
+GPIO_DRV=/sys/bus/platform/drivers/gpio_sim_rs
+VREG_DRV=/sys/bus/platform/drivers/resmgr_test_regulator
+FS=/sys/kernel/debug/failslab
+OUT=/results/stress.txt
+fails=0
+: > $OUT
+
+row() {	# row STAGE RESULT DETAIL
+	printf '%-34s %-5s %s\n' "$1" "$2" "$3" | tee -a $OUT
+	[ "$2" = ok ] || fails=$((fails + 1))
+}
+now() { date +%s; }
+
+modprobe gpio_sim_rs chips=1 lines=8 && modprobe resmgr_test || exit 2
+echo clear > /sys/kernel/debug/kmemleak
+
+t=$(now)
+out=$($ST cycles $CYCLES 2>&1); rc=$?
+row "unbind/bind under load" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
+	"$(echo "$out" | tr '\n' ' ') ($(($(now) - t)) s)"
+
+# Module unload with files open: /dev/resmgr-test with a handle to a GPIO line
+# (through resmgr-ctl, which keeps its fds). The test device's module is pinned
+# by its open file (rmmod fails, the handle keeps working); the GPIO provider's
+# module is not (rmmod works, the handle answers ENODEV; a reload serves a new
+# lookup).
+ctl() { echo "$1" >&"${CTL[1]}"; read -r -t 10 reply <&"${CTL[0]}"; echo "$reply"; }
+t=$(now); bad=0; n=$UNLOADS
+coproc CTL { /build/kselftest/resmgr/resmgr-ctl; }
+[ "$(ctl open)" = ok ] || bad=$((bad + 1))
+for i in $(seq $n); do
+	id=$(ctl "lookup gpio_sim_rs.0 $((i % 8))")
+	id=${id#ok }
+	rmmod resmgr_test 2>/dev/null && bad=$((bad + 1))
+	case "$(ctl "get $id")" in "ok "*) ;; *) bad=$((bad + 1)) ;; esac
+	rmmod gpio_sim_rs || bad=$((bad + 1))
+	[ "$(ctl "get $id")" = "err ENODEV" ] || bad=$((bad + 1))
+	modprobe gpio_sim_rs chips=1 lines=8 || { bad=$((bad + 1)); break; }
+done
+ctl close > /dev/null
+eval "exec ${CTL[1]}>&-"
+wait $CTL_PID 2>/dev/null
+row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
+	"$n x (resmgr_test pinned, gpio_sim_rs unloaded under a handle), $bad failures ($(($(now) - t)) s)"
+
+# Fault injection: failslab on the probe paths (bind with make-it-fail),
+# with the failure moved through the probe's allocations by 'space'.
+t=$(now); failed_binds=0; bad=0; n=$INJECT
+echo 100 > $FS/probability; echo 1 > $FS/interval; echo -1 > $FS/times
+echo 0 > $FS/verbose; echo Y > $FS/task-filter; echo N > $FS/ignore-gfp-wait
+for i in $(seq 0 $((n - 1))); do
+	for pair in "$GPIO_DRV gpio_sim_rs.0" "$VREG_DRV resmgr_test_regulator"; do
+		set -- $pair
+		echo "$2" > $1/unbind 2>/dev/null
+		echo $((i * 64)) > $FS/space
+		bash -c "echo 1 > /proc/self/make-it-fail; echo $2 > $1/bind" 2>/dev/null ||
+			failed_binds=$((failed_binds + 1))
+		[ -e $1/$2 ] || echo "$2" > $1/bind || bad=$((bad + 1))
+	done
+	gpioget -c "$(basename /sys/bus/platform/devices/gpio_sim_rs.0/gpiochip*)" 0 \
+		> /dev/null 2>&1 || bad=$((bad + 1))
+done
+echo 0 > $FS/probability
+row "failslab on probe" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
+	"$((2 * n)) binds with injection, $failed_binds failed cleanly, $bad later binds or reads failed ($(($(now) - t)) s)"
+
+t=$(now)
+out=$($ST fuzz $IOCTLS 2>&1); rc=$?
+row "random ioctls" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
+	"$(echo "$out" | tail -3 | tr '\n' ' ') ($(($(now) - t)) s)"
+
+t=$(now)
+out=$($ST configfs $WRITES 2>&1); rc=$?
+row "random configfs writes" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
+	"$(echo "$out" | tail -3 | tr '\n' ' ') ($(($(now) - t)) s)"
+
+rmmod resmgr_test && rmmod gpio_sim_rs || row "unload at the end" FAIL "modules still in use"
+t=$(now)
+echo scan > /sys/kernel/debug/kmemleak
+sleep 5
+echo scan > /sys/kernel/debug/kmemleak
+leaks=$(grep -c "unreferenced object" /sys/kernel/debug/kmemleak)
+row "kmemleak" "$([ "$leaks" = 0 ] && echo ok || echo FAIL)" \
+	"$leaks suspected leaks ($(($(now) - t)) s)"
+[ "$leaks" = 0 ] || head -40 /sys/kernel/debug/kmemleak
+
+echo "stress: $fails stage(s) failed"
+exit $((fails != 0))

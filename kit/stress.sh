@@ -1,0 +1,19 @@
+#!/bin/bash
+# `make stress`: build, boot once with kmemleak, run kit/guest/stress.sh:
+# unbind/bind cycles under load, module unload with fds open, failslab on the
+# probe paths, random ioctls and configfs writes, a kmemleak scan. Prints the
+# table; non-zero if a stage fails or the guest log has a report (vm.sh).
+# STRESS_SCALE=N makes it N times longer.
+. "$(dirname "$0")/lib.sh"
+"$KIT/provision.sh"
+"$KIT/build.sh"
+"$KIT/selftests.sh"
+step "booting the kernel for the stress run (scale ${STRESS_SCALE:-1})"
+rc=0
+VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_APPEND="kmemleak=on" \
+  "$KIT/vm.sh" "bash /repo/kit/guest/stress.sh ${STRESS_SCALE:-1}" > "$HB/stress-console.log" 2>&1 || rc=$?
+grep -A40 '^vm: ' "$HB/stress-console.log" || true
+echo "== make stress, $(date -u +%F), scale ${STRESS_SCALE:-1}"
+cat "$HB/results/stress.txt" 2>/dev/null || { tail -30 "$HB/stress-console.log"; rc=1; }
+step "stress: guest status $rc"
+exit $rc

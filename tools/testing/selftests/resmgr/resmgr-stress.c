@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * resmgr-stress: load for `make stress` (not part of the kselftest run).
+ *
+ *   resmgr-stress cycles N   N unbind/bind cycles of gpio_sim_rs.0 and of the
+ *                            simulated regulator while 8 threads call through
+ *                            /dev/resmgr-test handles and GPIO uAPI requests,
+ *                            and a reader waits in WAIT_REVOKED at each unbind
+ *                            of the chip
+ *   resmgr-stress fuzz N     N random ioctls on /dev/resmgr-test
+ *   resmgr-stress configfs N N random writes to gpio_sim_rs configfs attributes
+ *
+ * Every call must return a value or one of the errnos the interface
+ * documents; anything else is counted and fails the run. Prints one line of
+ * counts per mode and exits non-zero on any unexpected result.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/gpio.h>
+#include <linux/resmgr_test.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define DEV_PATH	"/dev/resmgr-test"
+#define CHIP		"gpio_sim_rs.0"
+#define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
+#define VREG		"resmgr-test-vreg"
+#define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
+#define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
+#define THREADS		8
+
+static volatile int stop;
+
+struct tally {
+	long ok, enodev, enoent, other;
+	int last_other;
+};
+
+static struct tally tallies[THREADS + 1];
+
+static void count(struct tally *t, int ret, int *allowed)
+{
+	int i;
+
+	if (ret >= 0) {
+		t->ok++;
+		return;
+	}
+	if (ret == -ENODEV) {
+		t->enodev++;
+		return;
+	}
+	for (i = 0; allowed && allowed[i]; i++) {
+		if (ret == -allowed[i]) {
+			t->enoent++;
+			return;
+		}
+	}
+	t->other++;
+	t->last_other = -ret;
+}
+
+static long lookup(int fd, unsigned long cmd, const char *label, __u64 offset)
+{
+	struct resmgr_test_gpio_lookup req;
+
+	memset(&req, 0, sizeof(req));
+	strncpy(req.label, label, sizeof(req.label) - 1);
+	req.offset = offset;
+	if (ioctl(fd, cmd, &req))
+		return -errno;
+	return req.id;
+}
+
+static int op(int fd, unsigned long cmd, __u64 id, __u64 value)
+{
+	struct resmgr_test_gpio_op arg = { .id = id, .value = value };
+
+	return ioctl(fd, cmd, &arg) ? -errno : 0;
+}
+
+/* Threads 0-3: resmgr handles to a GPIO line and the regulator. */
+static void *handle_thread(void *arg)
+{
+	struct tally *t = arg;
+	int lookup_errs[] = { ENOENT, 0 };
+	long gpio = -1, reg = -1;
+	int fd = open(DEV_PATH, O_RDWR);
+	unsigned int n = 0;
+
+	if (fd < 0) {
+		t->other++;
+		t->last_other = errno;
+		return NULL;
+	}
+	while (!stop) {
+		int ret;
+
+		if (gpio <= 0) {
+			gpio = lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, n % 8);
+			count(t, gpio, lookup_errs);
+		}
+		if (reg <= 0) {
+			reg = lookup(fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+			count(t, reg, lookup_errs);
+		}
+		if (gpio > 0) {
+			ret = op(fd, RESMGR_TEST_GPIO_OUTPUT, gpio, n & 1);
+			count(t, ret, NULL);
+			ret = op(fd, RESMGR_TEST_GPIO_GET, gpio, 0);
+			count(t, ret, NULL);
+			if (ret == -ENODEV) {
+				ioctl(fd, RESMGR_TEST_DROP, &(__u64){ gpio });
+				gpio = -1;
+			}
+		}
+		if (reg > 0) {
+			ret = op(fd, RESMGR_TEST_REG_SET_VOLTAGE, reg,
+				 1000000 + (n % 24) * 100000);
+			count(t, ret, NULL);
+			if (ret == -ENODEV) {
+				ioctl(fd, RESMGR_TEST_DROP, &(__u64){ reg });
+				reg = -1;
+			}
+		}
+		n++;
+	}
+	close(fd);
+	return NULL;
+}
+
+/* The gpio device of gpio_sim_rs.0 (its name changes with every bind). */
+static int open_chip(void)
+{
+	char path[128];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/platform/devices/" CHIP "/gpiochip%d", i);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "/dev/gpiochip%d", i);
+		fd = open(path, O_RDWR);
+		if (fd >= 0)
+			return fd;
+	}
+	return -ENOENT;
+}
+
+/* Threads 4-7: GPIO uAPI v2 requests on the chip, set and get. */
+static void *uapi_thread(void *arg)
+{
+	struct tally *t = arg;
+	int open_errs[] = { ENOENT, 0 };
+	int req = -1;
+	unsigned int n = 0;
+	long me = (long)(t - tallies) % 4;
+
+	while (!stop) {
+		struct gpio_v2_line_values vals = { .mask = 1 };
+		int ret;
+
+		if (req < 0) {
+			struct gpio_v2_line_request lr;
+			int chip = open_chip();
+
+			count(t, chip, open_errs);
+			if (chip < 0) {
+				usleep(1000);
+				continue;
+			}
+			memset(&lr, 0, sizeof(lr));
+			lr.offsets[0] = 4 + (n + me) % 4;
+			lr.num_lines = 1;
+			lr.config.flags = GPIO_V2_LINE_FLAG_OUTPUT;
+			strcpy(lr.consumer, "resmgr-stress");
+			ret = ioctl(chip, GPIO_V2_GET_LINE_IOCTL, &lr) ? -errno : 0;
+			close(chip);
+			/* EBUSY: another thread holds that line. */
+			{
+				int req_errs[] = { EBUSY, 0 };
+
+				count(t, ret, req_errs);
+			}
+			if (ret)
+				continue;
+			req = lr.fd;
+		}
+		vals.bits = n & 1;
+		ret = ioctl(req, GPIO_V2_LINE_SET_VALUES_IOCTL, &vals) ? -errno : 0;
+		count(t, ret, NULL);
+		ret = ioctl(req, GPIO_V2_LINE_GET_VALUES_IOCTL, &vals) ? -errno : 0;
+		count(t, ret, NULL);
+		if (ret == -ENODEV) {
+			close(req);
+			req = -1;
+		}
+		n++;
+	}
+	if (req >= 0)
+		close(req);
+	return NULL;
+}
+
+/* A reader that waits for the GPIO chip's revocation, again and again. */
+static void *waiter_thread(void *arg)
+{
+	struct tally *t = arg;
+	int lookup_errs[] = { ENOENT, 0 };
+	int fd = open(DEV_PATH, O_RDWR);
+
+	while (fd >= 0 && !stop) {
+		long id = lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, 0);
+		int ret;
+
+		count(t, id, lookup_errs);
+		if (id <= 0) {
+			usleep(1000);
+			continue;
+		}
+		ret = ioctl(fd, RESMGR_TEST_WAIT_REVOKED, &(__u64){ id }) ? -errno : 0;
+		/* EINTR: the run ends with a signal to a waiter. */
+		{
+			int wait_errs[] = { EINTR, 0 };
+
+			count(t, ret, wait_errs);
+		}
+		ioctl(fd, RESMGR_TEST_DROP, &(__u64){ id });
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static int run_cycles(long cycles)
+{
+	struct tally *t = tallies;
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	pthread_t th[THREADS + 1];
+	struct tally sum = { 0 };
+	long i, bad_bind = 0;
+	int fd, ret = 0;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, i < 4 ? handle_thread : uapi_thread, &t[i]);
+	pthread_create(&th[THREADS], NULL, waiter_thread, &t[THREADS]);
+
+	for (i = 0; i < cycles; i++) {
+		bad_bind += !!write_str(GPIO_DRV "/unbind", CHIP);
+		bad_bind += !!write_str(VREG_DRV "/unbind", "resmgr_test_regulator");
+		bad_bind += !!write_str(GPIO_DRV "/bind", CHIP);
+		bad_bind += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
+	}
+	stop = 1;
+	for (i = 0; i <= THREADS; i++) {
+		pthread_kill(th[i], SIGUSR1);
+		pthread_join(th[i], NULL);
+	}
+	for (i = 0; i <= THREADS; i++) {
+		sum.ok += t[i].ok;
+		sum.enodev += t[i].enodev;
+		sum.enoent += t[i].enoent;
+		sum.other += t[i].other;
+		if (t[i].other)
+			fprintf(stderr, "thread %ld: unexpected errno %d\n",
+				i, t[i].last_other);
+	}
+	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), %ld unexpected, %ld failed binds\n",
+	       cycles, sum.ok, sum.enodev, sum.enoent, sum.other, bad_bind);
+
+	fd = open(DEV_PATH, O_RDWR);
+	if (fd >= 0) {
+		struct resmgr_test_counters c;
+
+		if (!ioctl(fd, RESMGR_TEST_COUNTERS, &c)) {
+			/* Only this probe file is left, with no handle. */
+			printf("leak check: %llu open files (1 expected), %llu handles (0 expected)\n",
+			       (unsigned long long)c.files, (unsigned long long)c.handles);
+			ret |= c.files != 1 || c.handles != 0;
+		}
+		close(fd);
+	}
+	return ret || sum.other || bad_bind;
+}
+
+static int run_fuzz(long n)
+{
+	static const unsigned int skip[] = { 0x08, 0x13 };	/* blocking, bench */
+	unsigned char buf[256];
+	long i, ok = 0, expected = 0, other = 0;
+	int fd = -1;
+	size_t k;
+
+	srand(1234);
+	for (i = 0; i < n; i++) {
+		unsigned long cmd;
+		unsigned int nr, size, dir;
+		void *arg;
+		int ret;
+
+		if (fd < 0 || i % 1000 == 0) {
+			if (fd >= 0)
+				close(fd);
+			fd = open(DEV_PATH, O_RDWR);
+			if (fd < 0)
+				return 1;
+		}
+		nr = rand() % 0x18;
+		for (k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
+			if (nr == skip[k])
+				nr = 0x02;
+		dir = rand() % 4;
+		size = rand() % 4 ? (rand() % 64) : sizeof(struct resmgr_test_gpio_op);
+		cmd = rand() % 8 ? _IOC(dir, rand() % 16 ? RESMGR_TEST_MAGIC : rand() % 256, nr, size)
+				 : (unsigned long)rand();
+		if ((cmd & 0xff00) == (RESMGR_TEST_MAGIC << 8) &&
+		    ((cmd & 0xff) == 0x08 || (cmd & 0xff) == 0x13))
+			continue;
+		for (k = 0; k < sizeof(buf); k++)
+			buf[k] = rand();
+		/* Labels: printable, so a lookup names something plausible. */
+		if (rand() % 2) {
+			for (k = 0; k < RESMGR_TEST_LABEL_LEN; k++)
+				buf[k] = "abcdefgh-_.0123456789"[rand() % 21];
+			buf[rand() % RESMGR_TEST_LABEL_LEN] = 0;
+			if (rand() % 2)
+				strcpy((char *)buf, rand() % 2 ? CHIP : VREG);
+			buf[RESMGR_TEST_LABEL_LEN] = rand() % 8;
+		}
+		/* Small ids hit live handles now and then. */
+		if (rand() % 2)
+			*(__u64 *)buf = rand() % 8;
+		switch (rand() % 16) {
+		case 0:
+			arg = NULL;
+			break;
+		case 1:
+			arg = (void *)1;
+			break;
+		default:
+			arg = buf;
+		}
+		ret = ioctl(fd, cmd, arg) ? errno : 0;
+		switch (ret) {
+		case 0:
+			ok++;
+			break;
+		case ENOTTY: case EINVAL: case EFAULT: case ENOENT: case ENODEV:
+		case EEXIST: case EBUSY:
+			expected++;
+			break;
+		default:
+			other++;
+			fprintf(stderr, "ioctl %#lx: unexpected errno %d\n", cmd, ret);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	printf("fuzz %ld ioctls: %ld ok, %ld documented errors, %ld unexpected\n",
+	       n, ok, expected, other);
+	return other != 0;
+}
+
+static int run_configfs(long n)
+{
+	static const char *const attrs[] = {
+		CFS "/live", CFS "/bank/label", CFS "/bank/num_lines",
+		CFS "/bank/line1/name", CFS "/bank/line1/valid",
+		CFS "/bank/line2/hog/name", CFS "/bank/line2/hog/direction",
+		CFS "/bank/line2/hog/active_low",
+	};
+	static const char *const words[] = {
+		"0", "1", "y", "n", "8", "99999", "0x10", "-1", "input",
+		"output-high", "output-low", "foo", "", "\n", "pull-up",
+	};
+	long i, ok = 0, expected = 0, other = 0;
+	char buf[80];
+
+	srand(4321);
+	if (mkdir(CFS, 0755) || mkdir(CFS "/bank", 0755) ||
+	    mkdir(CFS "/bank/line1", 0755) || mkdir(CFS "/bank/line2", 0755) ||
+	    mkdir(CFS "/bank/line2/hog", 0755)) {
+		perror("configfs setup");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		const char *path = attrs[rand() % 8];
+		size_t k, len;
+		int fd, ret;
+
+		if (rand() % 2) {
+			snprintf(buf, sizeof(buf), "%s", words[rand() % 15]);
+		} else {
+			len = rand() % 40;
+			for (k = 0; k < len; k++)
+				buf[k] = 1 + rand() % 255;
+			buf[len] = 0;
+		}
+		/* configfs answers an empty write with EFAULT itself. */
+		if (!buf[0])
+			strcpy(buf, "\n");
+		fd = open(path, O_WRONLY);
+		if (fd < 0) {
+			other++;
+			continue;
+		}
+		ret = write(fd, buf, strlen(buf)) < 0 ? errno : 0;
+		close(fd);
+		switch (ret) {
+		case 0:
+			ok++;
+			break;
+		case EINVAL: case EBUSY: case EPERM: case ENODATA: case ENXIO:
+		case ERANGE:
+			expected++;
+			break;
+		default:
+			other++;
+			fprintf(stderr, "%s <- '%s': unexpected errno %d\n", path, buf, ret);
+		}
+	}
+	write_str(CFS "/live", "0");
+	if (rmdir(CFS "/bank/line2/hog") || rmdir(CFS "/bank/line2") ||
+	    rmdir(CFS "/bank/line1") || rmdir(CFS "/bank") || rmdir(CFS)) {
+		perror("configfs cleanup");
+		other++;
+	}
+	printf("configfs %ld writes: %ld ok, %ld documented errors, %ld unexpected\n",
+	       n, ok, expected, other);
+	return other != 0;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 2 ? atol(argv[2]) : 100;
+
+	if (argc > 1 && !strcmp(argv[1], "cycles"))
+		return run_cycles(n);
+	if (argc > 1 && !strcmp(argv[1], "fuzz"))
+		return run_fuzz(n);
+	if (argc > 1 && !strcmp(argv[1], "configfs"))
+		return run_configfs(n);
+	fprintf(stderr, "usage: %s cycles|fuzz|configfs N\n", argv[0]);
+	return 2;
+}
