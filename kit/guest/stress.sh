@@ -60,13 +60,16 @@ row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
 # Fault injection: failslab on the probe paths (bind with make-it-fail),
 # with the failure moved through the probe's allocations by 'space'.
 t=$(now); failed_binds=0; bad=0; n=$INJECT
-echo 100 > $FS/probability; echo 1 > $FS/interval; echo -1 > $FS/times
+# One failure per bind (times=1), placed early enough (space) to land in the
+# sysfs write or the probe: a failure left over for the process's exit would
+# hit the 9p root file system instead.
+echo 100 > $FS/probability; echo 1 > $FS/interval
 echo 0 > $FS/verbose; echo Y > $FS/task-filter; echo N > $FS/ignore-gfp-wait
 for i in $(seq 0 $((n - 1))); do
 	for pair in "$GPIO_DRV gpio_sim_rs.0" "$VREG_DRV resmgr_test_regulator"; do
 		set -- $pair
 		echo "$2" > $1/unbind 2>/dev/null
-		echo $((i * 64)) > $FS/space
+		echo $(((i % 40) * 16)) > $FS/space; echo 1 > $FS/times
 		bash -c "echo 1 > /proc/self/make-it-fail; echo $2 > $1/bind" 2>/dev/null ||
 			failed_binds=$((failed_binds + 1))
 		[ -e $1/$2 ] || echo "$2" > $1/bind || bad=$((bad + 1))
