@@ -70,18 +70,6 @@ static void count(struct tally *t, int ret, int *allowed)
 	t->last_other = -ret;
 }
 
-static long lookup(int fd, unsigned long cmd, const char *label, __u64 offset)
-{
-	struct resmgr_test_gpio_lookup req;
-
-	memset(&req, 0, sizeof(req));
-	strncpy(req.label, label, sizeof(req.label) - 1);
-	req.offset = offset;
-	if (ioctl(fd, cmd, &req))
-		return -errno;
-	return req.id;
-}
-
 static int op(int fd, unsigned long cmd, __u64 id, __u64 value)
 {
 	struct resmgr_test_gpio_op arg = { .id = id, .value = value };
@@ -107,11 +95,11 @@ static void *handle_thread(void *arg)
 		int ret;
 
 		if (gpio <= 0) {
-			gpio = lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, n % 8);
+			gpio = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, n % 8);
 			count(t, gpio, lookup_errs);
 		}
 		if (reg <= 0) {
-			reg = lookup(fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+			reg = resmgr_lookup(fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 			count(t, reg, lookup_errs);
 		}
 		if (gpio > 0) {
@@ -221,7 +209,7 @@ static void *waiter_thread(void *arg)
 	int fd = open(DEV_PATH, O_RDWR);
 
 	while (fd >= 0 && !stop) {
-		long id = lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, 0);
+		long id = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, 0);
 		int ret;
 
 		count(t, id, lookup_errs);

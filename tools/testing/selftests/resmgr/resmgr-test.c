@@ -51,23 +51,9 @@ static int vreg_bind(bool bind)
 			 "resmgr_test_regulator");
 }
 
-/* Returns the handle id, or -errno. */
-static long lookup_cmd(int fd, unsigned long cmd, const char *label,
-		       __u64 offset)
-{
-	struct resmgr_test_gpio_lookup req;
-
-	memset(&req, 0, sizeof(req));
-	strncpy(req.label, label, sizeof(req.label) - 1);
-	req.offset = offset;
-	if (ioctl(fd, cmd, &req))
-		return -errno;
-	return req.id;
-}
-
 static long lookup(int fd, const char *label, __u64 offset)
 {
-	return lookup_cmd(fd, RESMGR_TEST_GPIO_LOOKUP, label, offset);
+	return resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, label, offset);
 }
 
 /* Returns 0 or -errno; the value goes to *value for GET and DIRECTION. */
@@ -363,8 +349,8 @@ TEST_F(dev, regulator_enable_disable_and_voltage)
 	__u64 v = 0;
 	long id;
 
-	ASSERT_EQ(-ENOENT, lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, "no-vreg", 0));
-	id = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, "no-vreg", 0));
+	id = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, id);
 
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
@@ -402,7 +388,7 @@ TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
 	__u64 v = 2000000;
 	long stale, fresh;
 
-	stale = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	stale = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, stale);
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_ENABLE, stale, NULL));
@@ -411,12 +397,12 @@ TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
-	ASSERT_EQ(-ENOENT, lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0));
+	ASSERT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0));
 	/* (regulator_get() would now hand out the core's dummy regulator.) */
 
 	ASSERT_EQ(0, vreg_bind(true));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
-	fresh = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	fresh = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, fresh);
 	/* A new instance: back at its lowest voltage, disabled. */
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, fresh, &v));
@@ -430,9 +416,9 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 	__u64 v = 2500000;
 	long c, r;
 
-	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, c);
-	r = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	r = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, r);
 
 	/* regulator_set_voltage() -> core -> our ops table -> shell -> driver. */
@@ -463,9 +449,9 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 	__u64 v = 2000000;
 	long c, r;
 
-	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, c);
-	r = lookup_cmd(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	r = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, r);
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
@@ -488,7 +474,7 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 
 	/* A new instance for a new C consumer. */
 	ASSERT_EQ(0, vreg_bind(true));
-	c = lookup_cmd(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, c);
 	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	ASSERT_EQ(1000000, v);

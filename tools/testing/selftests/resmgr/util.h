@@ -39,4 +39,22 @@ static inline int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#ifdef _UAPI_LINUX_RESMGR_TEST_H
+#include <sys/ioctl.h>
+
+/* Looks @label/@offset up on /dev/resmgr-test with @cmd; the handle id or -errno. */
+static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
+				 __u64 offset)
+{
+	struct resmgr_test_gpio_lookup req;
+
+	memset(&req, 0, sizeof(req));
+	strncpy(req.label, label, sizeof(req.label) - 1);
+	req.offset = offset;
+	if (ioctl(fd, cmd, &req))
+		return -errno;
+	return req.id;
+}
+#endif
+
 #endif /* RESMGR_SELFTEST_UTIL_H */
