@@ -5,15 +5,21 @@
 . "$(dirname "$0")/lib.sh"
 
 FRAG=$KIT/resmgr.config
+if [ "$FLAVOR" = bench ]; then
+  # kit/resmgr.config with the symbols kit/bench.config names replaced by its lines.
+  FRAG=$HB/bench-fragment.config
+  keys=$(sed -nE 's/^(# )?(CONFIG_[A-Z0-9_]+)[= ].*/\2/p' "$KIT/bench.config" | paste -sd'|')
+  { grep -vE "^(# )?($keys)[= ]" "$KIT/resmgr.config"; cat "$KIT/bench.config"; } > "$FRAG"
+fi
 want=$(cat "$FRAG" "$HB/patches.applied" | sha256sum)
-if [ -f "$HB/out/.config" ] && [ "$(cat "$HB/config.applied" 2>/dev/null)" = "$want" ]; then
+if [ -f "$HOUT/.config" ] && [ "$(cat "$HB/config$SFX.applied" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
 
-if [ ! -f "$HB/out/.config" ]; then
+if [ ! -f "$HOUT/.config" ]; then
   step "base config: virtme-configkernel --allnoconfig"
-  in_chroot sh -c "cd $KSRC && virtme-configkernel --allnoconfig --arch x86_64 LLVM=$LLVM_SUFFIX O=$KOUT" >"$HB/config.log" 2>&1 \
-    || die "base config failed, see $HB/config.log"
+  in_chroot sh -c "cd $KSRC && virtme-configkernel --allnoconfig --arch x86_64 LLVM=$LLVM_SUFFIX O=$KOUT" >"$HB/config$SFX.log" 2>&1 \
+    || die "base config failed, see $HB/config$SFX.log"
 fi
 step "applying kit/resmgr.config"
 in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" rustavailable >/dev/null || die "Rust is not available to the kernel build"
@@ -35,13 +41,13 @@ done
 dropped=()
 while IFS= read -r line; do
   case "$line" in
-    CONFIG_*=*) grep -qxF "$line" "$HB/out/.config" || dropped+=("$line (got: $(grep -E "^${line%%=*}=|^# ${line%%=*} is not set" "$HB/out/.config" || echo unset))");;
-    "# CONFIG_"*" is not set") k=${line#\# }; k=${k%% is not set}; grep -q "^$k=" "$HB/out/.config" && dropped+=("$k still set");;
+    CONFIG_*=*) grep -qxF "$line" "$HOUT/.config" || dropped+=("$line (got: $(grep -E "^${line%%=*}=|^# ${line%%=*} is not set" "$HOUT/.config" || echo unset))");;
+    "# CONFIG_"*" is not set") k=${line#\# }; k=${k%% is not set}; grep -q "^$k=" "$HOUT/.config" && dropped+=("$k still set");;
   esac
 done < "$FRAG"
 if [ ${#dropped[@]} -gt 0 ]; then
   printf 'config: dropped by olddefconfig (missing dependency?): %s\n' "${dropped[@]}" >&2
   exit 1
 fi
-echo "$want" > "$HB/config.applied"
-step "config OK: all $(grep -c '^CONFIG_\|^# CONFIG_' "$FRAG") fragment lines present"
+echo "$want" > "$HB/config$SFX.applied"
+step "config OK: all $(grep -c '^CONFIG_\|^# CONFIG_' "$FRAG") fragment lines present ($FLAVOR)"

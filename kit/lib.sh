@@ -20,7 +20,18 @@ else
 fi
 HB=$C$B                      # build root as the host sees it
 KSRC=$B/linux                # kernel work tree
-KOUT=$B/out                  # kernel object directory
+# Kernel flavour: "test" (KASAN, lockdep, kmemleak, KUnit: make test, demo,
+# stress) or "bench" (the same tree and modules without the debugging options,
+# kit/bench.config: make bench). Each has its own objects and module root.
+FLAVOR=${RESMGR_FLAVOR:-test}
+case $FLAVOR in
+  test) SFX= ;;
+  bench) SFX=-bench ;;
+  *) echo "error: RESMGR_FLAVOR must be test or bench" >&2; exit 1 ;;
+esac
+KOUT=$B/out$SFX              # kernel object directory
+HOUT=$HB/out$SFX             # the same, as the host sees it
+MODROOT=$B/modroot$SFX       # modules_install target
 JOBS=${JOBS:-$(nproc)}
 KMAKE="make -C $KSRC LLVM=$LLVM_SUFFIX O=$KOUT -j$JOBS"
 

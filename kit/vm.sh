@@ -12,12 +12,12 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 RESULTS=$HB/results
 
 install_modules() {
-  local rel; rel=$(cat "$HB/out/include/config/kernel.release")
-  if [ ! -f "$HB/modroot/lib/modules/$rel/modules.dep" ] || \
-     [ -n "$(find "$HB/out" -name '*.ko' -newer "$HB/modroot/lib/modules/$rel/modules.dep" -print -quit)" ]; then
+  local rel; rel=$(cat "$HOUT/include/config/kernel.release")
+  if [ ! -f "$C$MODROOT/lib/modules/$rel/modules.dep" ] || \
+     [ -n "$(find "$HOUT" -name '*.ko' -newer "$C$MODROOT/lib/modules/$rel/modules.dep" -print -quit)" ]; then
     step "installing modules"
-    rm -rf "$HB/modroot"
-    in_chroot $KMAKE -s INSTALL_MOD_PATH="$B/modroot" modules_install >/dev/null
+    rm -rf "${C}${MODROOT:?}"
+    in_chroot $KMAKE -s INSTALL_MOD_PATH="$MODROOT" modules_install >/dev/null
   fi
 }
 
@@ -57,19 +57,19 @@ scan_reports() {
 
 "$KIT/initramfs.sh"
 install_modules
-mkdir -p "$C/results" "$C/lib/modules" "$RESULTS" "$HB/modroot/lib/modules"
+mkdir -p "$C/results" "$C/lib/modules" "$RESULTS" "$C$MODROOT/lib/modules"
 rm -rf "${RESULTS:?}"/*
 [ $# -gt 0 ] && printf '%s\n' "$*" > "$RESULTS/cmd"
 ACCEL=$(accel)
 CPU="max,la57=off"                     # plain 'max' enables LA57: false KASAN report at boot
 if [ "$ACCEL" = kvm ]; then CPU="host,-arch-capabilities"; expose_kvm; trap hide_kvm EXIT; fi
 fs() { echo "-virtfs local,path=$1,mount_tag=$2,security_model=none,multidevs=remap${3:+,$3}"; }
-step "booting $(cat "$HB/out/include/config/kernel.release") under QEMU ($ACCEL)"
+step "booting the $FLAVOR kernel $(cat "$HOUT/include/config/kernel.release") under QEMU ($ACCEL)"
 # shellcheck disable=SC2046
 in_chroot timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64 -machine q35,accel="$ACCEL" -cpu "$CPU" \
   -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}" -nographic -no-reboot -bios qboot.rom \
   -kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$B/initramfs.cpio.gz" \
-  $(fs / root readonly=on) $(fs "$B/results" results) $(fs "$B/modroot/lib/modules" modules readonly=on) \
+  $(fs / root readonly=on) $(fs "$B/results" results) $(fs "$MODROOT/lib/modules" modules readonly=on) \
   -append "console=ttyS0 quiet loglevel=4 log_buf_len=16M panic=-1 rdinit=/init ${VM_APPEND:-}" \
   | tee "$RESULTS/console.log"
 qrc=${PIPESTATUS[0]}
