@@ -98,6 +98,10 @@ const CREG_SET_VOLTAGE: u32 = _IOW::<OpArg>(MAGIC, 0x12);
 /// `struct resmgr_test_bench`: kind, iterations, threads, nanoseconds.
 type BenchArg = [u64; 4];
 const BENCH: u32 = _IOWR::<BenchArg>(MAGIC, 0x13);
+/// `struct resmgr_test_kwork`: two labels, workers, five counts.
+type KWorkArg = [u8; 2 * LABEL_LEN + 6 * 8];
+const KWORK_START: u32 = _IOW::<KWorkArg>(MAGIC, 0x14);
+const KWORK_STOP: u32 = _IOWR::<KWorkArg>(MAGIC, 0x15);
 
 /// A handle held by an open file.
 #[derive(Clone)]
@@ -145,6 +149,9 @@ static REVOKED_WAITS: AtomicU64 = AtomicU64::new(0);
 struct TestFile {
     #[pin]
     handles: Mutex<KVec<Option<Held>>>,
+    /// The file's in-kernel consumers, while they run.
+    #[pin]
+    kwork: Mutex<Option<Arc<kwork::KWork>>>,
 }
 
 impl TestFile {
@@ -152,6 +159,7 @@ impl TestFile {
         let file = KBox::pin_init(
             pin_init!(Self {
                 handles <- new_mutex!(KVec::new()),
+                kwork <- new_mutex!(None),
             }),
             GFP_KERNEL,
         )?;
@@ -203,6 +211,10 @@ impl TestFile {
 #[pinned_drop]
 impl PinnedDrop for TestFile {
     fn drop(self: Pin<&mut Self>) {
+        let work = self.kwork.lock().take();
+        if let Some(work) = work {
+            work.stop();
+        }
         let live = self.handles.lock().iter().filter(|h| h.is_some()).count();
         HANDLES.fetch_sub(live as u64, Ordering::Relaxed);
         FILES.fetch_sub(1, Ordering::Relaxed);
@@ -242,6 +254,12 @@ fn op_out(file: &TestFile, arg: usize, f: impl FnOnce(Held) -> Result<u64>) -> R
     Ok(0)
 }
 
+/// The NUL-terminated string at the start of a fixed-size label field.
+fn label_of(field: &[u8]) -> Result<&CStr> {
+    let len = field.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+    CStr::from_bytes_with_nul(&field[..=len]).map_err(|_| EINVAL)
+}
+
 fn read_id(arg: usize) -> Result<u64> {
     UserSlice::new(UserPtr::from_addr(arg), size_of::<u64>())
         .reader()
@@ -259,8 +277,7 @@ impl ResmgrTest {
             UserSlice::new(UserPtr::from_addr(arg), size_of::<LookupArg>()).reader_writer();
         let raw = reader.read::<LookupArg>()?;
         let (label, rest) = raw.split_at(LABEL_LEN);
-        let len = label.iter().position(|&b| b == 0).ok_or(EINVAL)?;
-        let label = CStr::from_bytes_with_nul(&label[..=len]).map_err(|_| EINVAL)?;
+        let label = label_of(label)?;
         let offset = u64::from_ne_bytes(rest[..8].try_into().map_err(|_| EINVAL)?);
         let id = file.add(find(label, offset)?)?;
         let mut out = raw;
@@ -359,6 +376,38 @@ impl ChardevOps for ResmgrTest {
                     .write(&args)?;
                 Ok(0)
             }
+            KWORK_START => {
+                let raw = UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
+                    .reader()
+                    .read::<KWorkArg>()?;
+                let (labels, rest) = raw.split_at(2 * LABEL_LEN);
+                let workers = u64::from_ne_bytes(rest[..8].try_into().map_err(|_| EINVAL)?);
+                let mut slot = file.kwork.lock();
+                if slot.is_some() {
+                    return Err(EBUSY);
+                }
+                *slot = Some(kwork::KWork::start(
+                    label_of(&labels[..LABEL_LEN])?,
+                    label_of(&labels[LABEL_LEN..])?,
+                    workers,
+                )?);
+                Ok(0)
+            }
+            KWORK_STOP => {
+                let work = file.kwork.lock().take().ok_or(EINVAL)?;
+                // Waits outside this device's access, like WAIT_REVOKED.
+                let (_this, counts) = this.unlocked(|| work.stop())?;
+                let mut out: KWorkArg = UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
+                    .reader()
+                    .read::<KWorkArg>()?;
+                for (field, count) in out[2 * LABEL_LEN + 8..].chunks_mut(8).zip(counts) {
+                    field.copy_from_slice(&count.to_ne_bytes());
+                }
+                UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
+                    .writer()
+                    .write(&out)?;
+                Ok(0)
+            }
             COUNTERS => {
                 let counters: CountersArg = [
                     FILES.load(Ordering::Relaxed),
@@ -374,6 +423,163 @@ impl ChardevOps for ResmgrTest {
                 // Right magic, unknown number (or wrong size for a known number).
                 pr_debug!("resmgr_test: unknown ioctl nr {}\n", _IOC_NR(cmd));
                 Err(ENOTTY)
+            }
+        }
+    }
+}
+
+/// In-kernel consumers: work items that call through resmgr handles until stopped.
+mod kwork {
+    use core::sync::atomic::{
+        AtomicBool,
+        AtomicU64,
+        AtomicUsize,
+        Ordering, //
+    };
+    use kernel::{
+        prelude::*,
+        resmgr::{
+            gpio::Line,
+            regulator::Supply, //
+        },
+        str::CString,
+        sync::{
+            Arc,
+            Completion, //
+        },
+        time::{
+            delay::fsleep,
+            Delta, //
+        },
+        workqueue,
+    };
+
+    /// The most workers one file may start.
+    const MAX_WORKERS: u64 = 16;
+
+    /// Counts, in the order of `struct resmgr_test_kwork`: ok, enodev, enoent, other, last other.
+    pub(super) type Counts = [u64; 5];
+
+    /// What one file's workers share.
+    #[pin_data]
+    pub(super) struct KWork {
+        gpio: CString,
+        regulator: CString,
+        stop: AtomicBool,
+        running: AtomicUsize,
+        counts: [AtomicU64; 5],
+        #[pin]
+        done: Completion,
+    }
+
+    impl KWork {
+        /// Starts `workers` work items on the unbound workqueue.
+        pub(super) fn start(gpio: &CStr, regulator: &CStr, workers: u64) -> Result<Arc<Self>> {
+            if workers == 0 || workers > MAX_WORKERS {
+                return Err(EINVAL);
+            }
+            let work = Arc::pin_init(
+                try_pin_init!(Self {
+                    gpio: CString::try_from(gpio)?,
+                    regulator: CString::try_from(regulator)?,
+                    stop: AtomicBool::new(false),
+                    running: AtomicUsize::new(workers as usize),
+                    counts: Default::default(),
+                    done <- Completion::new(),
+                }? Error),
+                GFP_KERNEL,
+            )?;
+            for index in 0..workers {
+                let shared = work.clone();
+                let spawned = workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+                    shared.run(index as u32);
+                    shared.finished(1);
+                });
+                if let Err(e) = spawned {
+                    // The workers not spawned will never finish: account for them here.
+                    work.finished((workers - index) as usize);
+                    work.stop();
+                    return Err(e.into());
+                }
+            }
+            Ok(work)
+        }
+
+        /// Stops the workers, waits for them and returns the counts.
+        pub(super) fn stop(&self) -> Counts {
+            self.stop.store(true, Ordering::Release);
+            self.done.wait_for_completion();
+            let mut counts = Counts::default();
+            for (count, total) in counts.iter_mut().zip(&self.counts) {
+                *count = total.load(Ordering::Relaxed);
+            }
+            counts
+        }
+
+        fn finished(&self, workers: usize) {
+            if self.running.fetch_sub(workers, Ordering::AcqRel) == workers {
+                self.done.complete_all();
+            }
+        }
+
+        fn tally(&self, result: Result) {
+            let slot = match result {
+                Ok(()) => 0,
+                Err(e) if e == ENODEV => 1,
+                Err(e) if e == ENOENT => 2,
+                Err(e) => {
+                    self.counts[4].store(e.to_errno().unsigned_abs().into(), Ordering::Relaxed);
+                    3
+                }
+            };
+            self.counts[slot].fetch_add(1, Ordering::Relaxed);
+        }
+
+        /// One worker: lines `index`, `index + 8`, ... of the chip (modulo 8) and the regulator.
+        fn run(&self, index: u32) {
+            let mut line: Option<Line> = None;
+            let mut supply: Option<Supply> = None;
+            let mut n = index;
+            while !self.stop.load(Ordering::Acquire) {
+                if line.is_none() {
+                    line = self.found(Line::lookup(&self.gpio, n % 8));
+                }
+                if supply.is_none() {
+                    supply = self.found(Supply::lookup(&self.regulator));
+                }
+                if let Some(l) = &line {
+                    let result = l.set_output(n & 1 != 0).and_then(|()| l.get().map(|_| ()));
+                    if result == Err(ENODEV) {
+                        line = None;
+                    }
+                    self.tally(result);
+                }
+                if let Some(s) = &supply {
+                    let uv = 1_000_000 + (n % 24) as i32 * 100_000;
+                    let result = s.set_voltage(uv, uv).map(|_| ());
+                    if result == Err(ENODEV) {
+                        supply = None;
+                    }
+                    self.tally(result);
+                }
+                if line.is_none() && supply.is_none() {
+                    // Both providers are away: wait for a bind without spinning.
+                    fsleep(Delta::from_millis(1));
+                }
+                n = n.wrapping_add(1);
+            }
+        }
+
+        fn found<T>(&self, lookup: Result<T>) -> Option<T> {
+            match lookup {
+                Ok(handle) => {
+                    self.tally(Ok(()));
+                    Some(handle)
+                }
+                Err(e) => {
+                    self.tally(Err(e));
+                    None
+                }
             }
         }
     }

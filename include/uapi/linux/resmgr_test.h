@@ -98,4 +98,28 @@ struct resmgr_test_bench {
 
 #define RESMGR_TEST_BENCH	_IOWR(RESMGR_TEST_MAGIC, 0x13, struct resmgr_test_bench)
 
+/*
+ * In-kernel consumers (for `make stress`). KWORK_START starts `workers`
+ * (1 to 16) work items on the unbound workqueue, owned by this file. Each
+ * looks up a line of the GPIO chip labelled `gpio` and the regulator named
+ * `regulator`, and calls through the handles (set output, get, set voltage)
+ * until stopped; a handle that answers ENODEV is dropped and looked up
+ * again. EBUSY if this file's workers already run. KWORK_STOP stops them,
+ * waits for them and fills in the counts (EINVAL if none run). Closing the
+ * file stops them too.
+ */
+struct resmgr_test_kwork {
+	char gpio[RESMGR_TEST_LABEL_LEN];	/* in (START): chip label */
+	char regulator[RESMGR_TEST_LABEL_LEN];	/* in (START): regulator name */
+	__u64 workers;				/* in (START) */
+	__u64 ok;		/* out (STOP): calls and lookups that succeeded */
+	__u64 enodev;		/* out (STOP): calls that found the provider gone */
+	__u64 enoent;		/* out (STOP): lookups while the provider was unbound */
+	__u64 other;		/* out (STOP): any other error */
+	__u64 last_other;	/* out (STOP): the errno of the last such error */
+};
+
+#define RESMGR_TEST_KWORK_START	_IOW(RESMGR_TEST_MAGIC, 0x14, struct resmgr_test_kwork)
+#define RESMGR_TEST_KWORK_STOP	_IOWR(RESMGR_TEST_MAGIC, 0x15, struct resmgr_test_kwork)
+
 #endif /* _UAPI_LINUX_RESMGR_TEST_H */

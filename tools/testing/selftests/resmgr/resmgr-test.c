@@ -481,6 +481,59 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 }
 
+static int kwork(int fd, unsigned long cmd, struct resmgr_test_kwork *k)
+{
+	return ioctl(fd, cmd, k) ? -errno : 0;
+}
+
+/*
+ * Work items calling through handles while both providers go away and come
+ * back: every call a value, ENODEV (then a new lookup) or, while unbound, an
+ * ENOENT lookup; stopping waits for them; closing a file stops its workers.
+ */
+TEST_F(dev, in_kernel_consumers_across_unbind)
+{
+	struct resmgr_test_kwork k;
+	int round, fd2;
+
+	memset(&k, 0, sizeof(k));
+	strcpy(k.gpio, CHIP);
+	strcpy(k.regulator, VREG);
+	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
+	k.workers = 17;
+	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
+	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_STOP, &k));
+	k.workers = 3;
+	ASSERT_EQ(0, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
+	ASSERT_EQ(-EBUSY, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
+
+	for (round = 0; round < 3; round++) {
+		usleep(50000);
+		ASSERT_EQ(0, gpio_bind(false));
+		ASSERT_EQ(0, vreg_bind(false));
+		usleep(20000);
+		ASSERT_EQ(0, gpio_bind(true));
+		ASSERT_EQ(0, vreg_bind(true));
+	}
+	usleep(50000);
+	ASSERT_EQ(0, kwork(self->fd, RESMGR_TEST_KWORK_STOP, &k));
+	EXPECT_LT(0, k.ok);
+	/* Each round, a worker holding a handle sees ENODEV at least once. */
+	EXPECT_LE(3, k.enodev);
+	EXPECT_LT(0, k.enoent);
+	EXPECT_EQ(0, k.other) TH_LOG("unexpected errno %llu", (unsigned long long)k.last_other);
+	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_STOP, &k));
+
+	/* Workers still running when their file is closed: release stops them. */
+	fd2 = open(DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd2);
+	k.workers = 16;
+	ASSERT_EQ(0, kwork(fd2, RESMGR_TEST_KWORK_START, &k));
+	usleep(20000);
+	ASSERT_EQ(0, close(fd2));
+	/* The teardown checks that no file and no handle is left. */
+}
+
 #define RACERS		4
 #define RACE_MS		3000
 
