@@ -13,7 +13,13 @@ rc=0
 VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_APPEND="kmemleak=on" \
   "$KIT/vm.sh" "bash /repo/kit/guest/stress.sh ${STRESS_SCALE:-1}" > "$HB/stress-console.log" 2>&1 || rc=$?
 grep -A40 '^vm: ' "$HB/stress-console.log" || true
-echo "== make stress, $(date -u +%F), scale ${STRESS_SCALE:-1}"
-cat "$HB/results/stress.txt" 2>/dev/null || { tail -30 "$HB/stress-console.log"; rc=1; }
+if [ -f "$HB/results/stress.txt" ]; then
+  mkdir -p "$REPO/results"
+  { echo "# make stress, $(date -u +%F), scale ${STRESS_SCALE:-1}, $(uname -m) host with $(nproc) cores, QEMU, ${VM_CPUS:-2} vCPUs, test kernel (KASAN, lockdep, kmemleak), guest status $rc"
+    cat "$HB/results/stress.txt"; } > "$REPO/results/stress-latest.txt"
+  cat "$REPO/results/stress-latest.txt"
+else
+  tail -30 "$HB/stress-console.log"; rc=1
+fi
 step "stress: guest status $rc"
 exit $rc

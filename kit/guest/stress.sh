@@ -5,16 +5,17 @@
 set -u
 S=${1:-1}
 # Stage sizes; scale 0 is a quick smoke run (a hundredth or so).
+# INJECT bounds the allocation points a fault-injected write may have (the
+# injection stage covers them all at any scale).
 if [ "$S" = 0 ]; then
-	CYCLES=100 UNLOADS=5 INJECT=10 IOCTLS=10000 WRITES=500
+	CYCLES=100 UNLOADS=5 INJECT=2000 IOCTLS=10000 WRITES=500
 else
-	CYCLES=$((1000 * S)) UNLOADS=$((50 * S)) INJECT=$((40 * S))
+	CYCLES=$((1000 * S)) UNLOADS=$((50 * S)) INJECT=2000
 	IOCTLS=$((1000000 * S)) WRITES=$((5000 * S))
 fi
 ST=/build/kselftest/resmgr/resmgr-stress
 GPIO_DRV=/sys/bus/platform/drivers/gpio_sim_rs
 VREG_DRV=/sys/bus/platform/drivers/resmgr_test_regulator
-FS=/sys/kernel/debug/failslab
 OUT=/results/stress.txt
 fails=0
 : > $OUT
@@ -57,29 +58,20 @@ wait $CTL_PID 2>/dev/null
 row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
 	"$n x (resmgr_test pinned, gpio_sim_rs unloaded under a handle), $bad failures ($(($(now) - t)) s)"
 
-# Fault injection: failslab on the probe paths (bind with make-it-fail),
-# with the failure moved through the probe's allocations by 'space'.
-t=$(now); failed_binds=0; bad=0; n=$INJECT
-# One failure per bind (times=1), placed early enough (space) to land in the
-# sysfs write or the probe: a failure left over for the process's exit would
-# hit the 9p root file system instead.
-echo 100 > $FS/probability; echo 1 > $FS/interval
-echo 0 > $FS/verbose; echo Y > $FS/task-filter; echo N > $FS/ignore-gfp-wait
-for i in $(seq 0 $((n - 1))); do
-	for pair in "$GPIO_DRV gpio_sim_rs.0" "$VREG_DRV resmgr_test_regulator"; do
-		set -- $pair
-		echo "$2" > $1/unbind 2>/dev/null
-		echo $(((i % 40) * 16)) > $FS/space; echo 1 > $FS/times
-		bash -c "echo 1 > /proc/self/make-it-fail; echo $2 > $1/bind" 2>/dev/null ||
-			failed_binds=$((failed_binds + 1))
-		[ -e $1/$2 ] || echo "$2" > $1/bind || bad=$((bad + 1))
-	done
-	gpioget -c "$(basename /sys/bus/platform/devices/gpio_sim_rs.0/gpiochip*)" 0 \
-		> /dev/null 2>&1 || bad=$((bad + 1))
+# Fault injection on the probe and registration paths: systematic, through
+# fail-nth (resmgr-stress inject): the 1st, 2nd, ... allocation of a bind of
+# each provider and of making a configfs chip live fails, until a write needs
+# fewer; each failure must leave a state in which a plain retry works.
+# failslab and fail_page_alloc count every allocation (probability 0: only
+# fail-nth fails anything); no stack dump per injected failure.
+for fa in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
+	echo 0 > $fa/probability; echo 0 > $fa/verbose; echo N > $fa/ignore-gfp-wait
 done
-echo 0 > $FS/probability
-row "failslab on probe" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
-	"$((2 * n)) binds with injection, $failed_binds failed cleanly, $bad later binds or reads failed ($(($(now) - t)) s)"
+echo 0 > /sys/kernel/debug/fail_page_alloc/min-order
+t=$(now)
+out=$($ST inject $INJECT 2>&1); rc=$?
+row "fault injection (fail-nth)" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
+	"$(echo "$out" | tr '\n' ' ') ($(($(now) - t)) s)"
 
 t=$(now)
 out=$($ST fuzz $IOCTLS 2>&1); rc=$?

@@ -5,8 +5,15 @@
  *   resmgr-stress cycles N   N unbind/bind cycles of gpio_sim_rs.0 and of the
  *                            simulated regulator while 8 threads call through
  *                            /dev/resmgr-test handles and GPIO uAPI requests,
- *                            and a reader waits in WAIT_REVOKED at each unbind
- *                            of the chip
+ *                            4 in-kernel consumers (work items, KWORK_START)
+ *                            call through handles, and a reader waits in
+ *                            WAIT_REVOKED at each unbind of the chip
+ *   resmgr-stress inject N   systematic fault injection (fail-nth) on the
+ *                            bind of gpio_sim_rs.0, of the regulator and on
+ *                            making a configfs chip live: the 1st, 2nd, ...
+ *                            allocation fails, until a write needs fewer than
+ *                            N; every failure must leave things so that a
+ *                            plain retry works
  *   resmgr-stress fuzz N     N random ioctls on /dev/resmgr-test
  *   resmgr-stress configfs N N random writes to gpio_sim_rs configfs attributes
  *
@@ -21,6 +28,7 @@
 #include <linux/gpio.h>
 #include <linux/resmgr_test.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +45,8 @@
 #define VREG		"resmgr-test-vreg"
 #define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
 #define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
+#define CFS_INJ		"/sys/kernel/config/gpio-sim-rs/inject"
+#define KWORKERS	4
 #define THREADS		8
 
 static volatile int stop;
@@ -242,13 +252,35 @@ static int run_cycles(long cycles)
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	pthread_t th[THREADS + 1];
 	struct tally sum = { 0 };
+	struct resmgr_test_kwork kw;
 	long i, bad_bind = 0;
-	int fd, ret = 0;
+	int fd, kfd, ret = 0;
 
 	sigaction(SIGUSR1, &sa, NULL);
+	/* In-kernel consumers, owned by their own file. */
+	memset(&kw, 0, sizeof(kw));
+	strcpy(kw.gpio, CHIP);
+	strcpy(kw.regulator, VREG);
+	kw.workers = KWORKERS;
+	kfd = open(DEV_PATH, O_RDWR);
+	if (kfd < 0 || ioctl(kfd, RESMGR_TEST_KWORK_START, &kw)) {
+		perror("KWORK_START");
+		return 1;
+	}
 	for (i = 0; i < THREADS; i++)
 		pthread_create(&th[i], NULL, i < 4 ? handle_thread : uapi_thread, &t[i]);
 	pthread_create(&th[THREADS], NULL, waiter_thread, &t[THREADS]);
+	/*
+	 * The cycling thread preempts the load (SCHED_FIFO): with 13 threads
+	 * on 2 vCPUs it would otherwise get a thirteenth of the time. The load
+	 * still runs whenever an unbind or bind sleeps (grace periods, sysfs).
+	 */
+	{
+		struct sched_param sp = { .sched_priority = 10 };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			perror("sched_setscheduler (cycles run at normal priority)");
+	}
 
 	for (i = 0; i < cycles; i++) {
 		bad_bind += !!write_str(GPIO_DRV "/unbind", CHIP);
@@ -272,6 +304,17 @@ static int run_cycles(long cycles)
 	}
 	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), %ld unexpected, %ld failed binds\n",
 	       cycles, sum.ok, sum.enodev, sum.enoent, sum.other, bad_bind);
+	if (ioctl(kfd, RESMGR_TEST_KWORK_STOP, &kw)) {
+		perror("KWORK_STOP");
+		ret = 1;
+	} else {
+		printf("in-kernel consumers (%d work items): %llu ok, %llu ENODEV, %llu ENOENT, %llu unexpected (last errno %llu)\n",
+		       KWORKERS, (unsigned long long)kw.ok,
+		       (unsigned long long)kw.enodev, (unsigned long long)kw.enoent,
+		       (unsigned long long)kw.other, (unsigned long long)kw.last_other);
+		ret |= kw.other != 0 || kw.ok == 0;
+	}
+	close(kfd);
 
 	fd = open(DEV_PATH, O_RDWR);
 	if (fd >= 0) {
@@ -435,6 +478,224 @@ static int run_configfs(long n)
 	return other != 0;
 }
 
+/*
+ * Systematic fault injection. /proc/thread-self/fail-nth = n makes the n-th
+ * fault-injection point this thread passes fail (failslab and fail_page_alloc
+ * count every allocation once their ignore-gfp-wait is off, see
+ * kit/guest/stress.sh). Reading it back after the write tells whether the
+ * failure was consumed (0) or the write needed fewer points.
+ */
+struct inject_target {
+	const char *name;
+	const char *path;	/* the write that gets the failure */
+	const char *value;
+	int (*reset)(void);	/* back to the state before the write */
+	int (*check)(void);	/* after a plain write: 0 if the result works */
+};
+
+/* Writes @value to @path with the @nth allocation failing; *@fired if it did. */
+static int armed_write(const char *path, const char *value, long nth, int *fired)
+{
+	int fd, nfd, ret = 0;
+	char buf[24];
+	ssize_t len;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nfd < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld", nth);
+	if (write(nfd, buf, len) != len) {
+		ret = -errno;
+		goto out;
+	}
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	len = pread(nfd, buf, sizeof(buf) - 1, 0);
+	buf[len > 0 ? len : 0] = 0;
+	*fired = len > 0 && atol(buf) == 0;
+	if (write(nfd, "0", 1) != 1)	/* disarm */
+		ret = ret ?: -EIO;
+out:
+	close(nfd);
+	close(fd);
+	return ret;
+}
+
+static int bound(const char *drv_dev)
+{
+	return access(drv_dev, F_OK) == 0;
+}
+
+static int gpio_reset(void)
+{
+	int ret = write_str(GPIO_DRV "/unbind", CHIP);
+
+	return ret == -ENODEV ? 0 : ret;
+}
+
+/* The chip answers: line 0 reads back through a uAPI v2 request. */
+static int gpio_check(void)
+{
+	struct gpio_v2_line_values vals = { .mask = 1 };
+	struct gpio_v2_line_request lr;
+	int chip = open_chip(), ret;
+
+	if (chip < 0)
+		return chip;
+	memset(&lr, 0, sizeof(lr));
+	lr.num_lines = 1;
+	lr.config.flags = GPIO_V2_LINE_FLAG_INPUT;
+	strcpy(lr.consumer, "resmgr-inject");
+	ret = ioctl(chip, GPIO_V2_GET_LINE_IOCTL, &lr) ? -errno : 0;
+	close(chip);
+	if (ret)
+		return ret;
+	ret = ioctl(lr.fd, GPIO_V2_LINE_GET_VALUES_IOCTL, &vals) ? -errno : 0;
+	close(lr.fd);
+	return ret;
+}
+
+static int vreg_reset(void)
+{
+	int ret = write_str(VREG_DRV "/unbind", "resmgr_test_regulator");
+
+	return ret == -ENODEV ? 0 : ret;
+}
+
+/* The regulator answers: a new handle reads the initial 1.0 V. */
+static int vreg_check(void)
+{
+	struct resmgr_test_gpio_op arg = { 0 };
+	int fd = open(DEV_PATH, O_RDWR), ret;
+	long id;
+
+	if (fd < 0)
+		return -errno;
+	id = resmgr_lookup(fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ret = id < 0 ? id : 0;
+	if (!ret) {
+		arg.id = id;
+		ret = ioctl(fd, RESMGR_TEST_REG_GET_VOLTAGE, &arg) ? -errno : 0;
+		if (!ret && arg.value != 1000000)
+			ret = -EIO;
+	}
+	close(fd);
+	return ret;
+}
+
+static int live_reset(void)
+{
+	int ret = write_str(CFS_INJ "/live", "0");
+
+	return ret == -EPERM ? 0 : ret;	/* EPERM: it was not live */
+}
+
+/* The configfs chip is live and has a chip name. */
+static int live_check(void)
+{
+	char name[32] = "";
+	int fd = open(CFS_INJ "/bank/chip_name", O_RDONLY);
+	ssize_t len;
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	return len > 1 && !strncmp(name, "gpiochip", 8) ? 0 : -EIO;
+}
+
+static const struct inject_target targets[] = {
+	{ "bind gpio_sim_rs.0", GPIO_DRV "/bind", CHIP, gpio_reset, gpio_check },
+	{ "bind the regulator", VREG_DRV "/bind", "resmgr_test_regulator",
+	  vreg_reset, vreg_check },
+	{ "configfs live", CFS_INJ "/live", "1", live_reset, live_check },
+};
+
+static int run_inject(long max)
+{
+	int t, bad_total = 0;
+
+	if (mkdir(CFS_INJ, 0755) || mkdir(CFS_INJ "/bank", 0755) ||
+	    write_str(CFS_INJ "/bank/num_lines", "8")) {
+		perror("configfs setup");
+		return 1;
+	}
+	for (t = 0; t < (int)(sizeof(targets) / sizeof(targets[0])); t++) {
+		const struct inject_target *tg = &targets[t];
+		long n, failed = 0, absorbed = 0, bad = 0;
+		int errs[8] = { 0 }, nerr[8] = { 0 }, k, done = 0;
+
+		for (n = 1; n <= max && !done; n++) {
+			int fired = 0, ret, again;
+
+			if (tg->reset()) {
+				bad++;
+				break;
+			}
+			ret = armed_write(tg->path, tg->value, n, &fired);
+			if (!fired) {
+				/* The write passed fewer than n points: all covered. */
+				done = 1;
+				if (ret || tg->check()) {
+					fprintf(stderr, "%s: plain write %d\n", tg->name, ret);
+					bad++;
+				}
+				break;
+			}
+			if (!ret) {
+				/* The failure was handled inside; it must still work. */
+				absorbed++;
+				if (tg->check()) {
+					fprintf(stderr, "%s: point %ld absorbed, but no result\n",
+						tg->name, n);
+					bad++;
+				}
+				continue;
+			}
+			failed++;
+			for (k = 0; k < 8 && errs[k] && errs[k] != -ret; k++)
+				;
+			if (k < 8) {
+				errs[k] = -ret;
+				nerr[k]++;
+			}
+			/* Failed cleanly: a plain retry works. */
+			again = tg->reset() ?: write_str(tg->path, tg->value) ?: tg->check();
+			if (again) {
+				fprintf(stderr, "%s: after failing point %ld (errno %d), retry: %d\n",
+					tg->name, n, -ret, again);
+				bad++;
+			}
+		}
+		if (!done) {
+			fprintf(stderr, "%s: more than %ld points\n", tg->name, max);
+			bad++;
+		}
+		printf("inject %s: %ld points, %ld failed (errno", tg->name, n - 1, failed);
+		for (k = 0; k < 8 && errs[k]; k++)
+			printf(" %d x%d", errs[k], nerr[k]);
+		printf("), %ld absorbed, %ld bad\n", absorbed, bad);
+		bad_total += bad;
+	}
+	live_reset();
+	/* Both providers bound again, as the next stages expect. */
+	if (!bound(GPIO_DRV "/" CHIP))
+		bad_total += !!write_str(GPIO_DRV "/bind", CHIP);
+	if (!bound(VREG_DRV "/resmgr_test_regulator"))
+		bad_total += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
+	if (rmdir(CFS_INJ "/bank") || rmdir(CFS_INJ)) {
+		perror("configfs cleanup");
+		bad_total++;
+	}
+	return bad_total != 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 100;
@@ -445,6 +706,8 @@ int main(int argc, char **argv)
 		return run_fuzz(n);
 	if (argc > 1 && !strcmp(argv[1], "configfs"))
 		return run_configfs(n);
-	fprintf(stderr, "usage: %s cycles|fuzz|configfs N\n", argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "inject"))
+		return run_inject(n);
+	fprintf(stderr, "usage: %s cycles|fuzz|configfs|inject N\n", argv[0]);
 	return 2;
 }
