@@ -39,8 +39,9 @@ static inline int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-#ifdef _UAPI_LINUX_RESMGR_TEST_H
+#include <linux/resmgr_test.h>
 #include <sys/ioctl.h>
+
 
 /* Looks @label/@offset up on /dev/resmgr-test with @cmd; the handle id or -errno. */
 static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
@@ -55,6 +56,5 @@ static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
 		return -errno;
 	return req.id;
 }
-#endif
 
 #endif /* RESMGR_SELFTEST_UTIL_H */
