@@ -261,8 +261,10 @@ impl BankSnapshot {
 
 /// A device as `live` found it, handed to probe through [`SIM_DEVICES`].
 struct DevSnapshot {
-    banks: KVec<BankSnapshot>,
-    /// Set by a successful probe.
+    /// Shared, so that probe registers the chips without holding the registry's guard.
+    banks: Arc<KVec<BankSnapshot>>,
+    /// Set by a successful probe, cleared when its driver data goes (unbind or a probe that
+    /// the driver core fails after ours returned).
     probed: Arc<AtomicBool>,
 }
 
@@ -274,6 +276,8 @@ kernel::define_resource_registry!(
 /// The platform driver: registers the chips of a device.
 struct GpioSimRs {
     banks: KVec<Arc<BankState>>,
+    /// The device's "probed" flag: true while this driver data exists.
+    probed: Arc<AtomicBool>,
 }
 
 impl platform::Driver for GpioSimRs {
@@ -285,11 +289,17 @@ impl platform::Driver for GpioSimRs {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
-        let snapshot = SIM_DEVICES.lookup(dev.name())?;
-        let snapshot = snapshot.access()?;
+        // Copy what probe needs out of the registry's guard: registering a chip sleeps, and a
+        // failed registration revokes the chip's provider, which must not happen inside the
+        // read section of another provider.
+        let (snapshots, probed) = {
+            let snapshot = SIM_DEVICES.lookup(dev.name())?;
+            let snapshot = snapshot.access()?;
+            (snapshot.banks.clone(), snapshot.probed.clone())
+        };
         let mut banks = KVec::new();
         let mut names = KVec::new();
-        for bank in snapshot.banks.iter() {
+        for bank in snapshots.iter() {
             let name =
                 gpio::register_with(dev, bank.chip_config()?, SimChip::new(bank.num_lines)?)?;
             names.push(name, GFP_KERNEL)?;
@@ -298,14 +308,16 @@ impl platform::Driver for GpioSimRs {
         for (bank, name) in banks.iter().zip(names.drain_all()) {
             bank.inner.lock().chip_name = Some(name);
         }
-        snapshot.probed.store(true, Ordering::Release);
+        // Cleared again by the drop if the driver core still fails the probe after this.
+        probed.store(true, Ordering::Release);
         dev_dbg!(dev, "{} simulated GPIO chip(s)\n", banks.len());
-        Ok(GpioSimRs { banks })
+        Ok(GpioSimRs { banks, probed })
     }
 }
 
 impl Drop for GpioSimRs {
     fn drop(&mut self) {
+        self.probed.store(false, Ordering::Release);
         for bank in self.banks.iter() {
             bank.inner.lock().chip_name = None;
         }
@@ -448,7 +460,7 @@ impl DevState {
             }
         }
         let snapshot = Provider::new(DevSnapshot {
-            banks,
+            banks: Arc::new(banks, GFP_KERNEL)?,
             probed: probed.clone(),
         })?;
         snapshot.register(&SIM_DEVICES, &dev_name)?;
@@ -957,7 +969,7 @@ impl FixedDevice {
             GFP_KERNEL,
         )?;
         let snapshot = Provider::new(DevSnapshot {
-            banks,
+            banks: Arc::new(banks, GFP_KERNEL)?,
             probed: Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
         })?;
         snapshot.register(&SIM_DEVICES, &dev_name)?;

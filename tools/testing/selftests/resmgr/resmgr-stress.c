@@ -607,7 +607,10 @@ static int live_check(void)
 		return -errno;
 	len = read(fd, name, sizeof(name) - 1);
 	close(fd);
-	return len > 1 && !strncmp(name, "gpiochip", 8) ? 0 : -EIO;
+	if (len > 1 && !strncmp(name, "gpiochip", 8))
+		return 0;
+	fprintf(stderr, "configfs live: chip_name '%.*s'\n", len > 0 ? (int)len - 1 : 0, name);
+	return -EIO;
 }
 
 static const struct inject_target targets[] = {
