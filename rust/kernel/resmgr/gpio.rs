@@ -3,10 +3,13 @@
 //! GPIO chip providers on the resource manager.
 //!
 //! A driver implements [`GpioChipOps`] and calls [`register`] in probe. The chip is added to
-//! gpiolib with one C operations table shared by every Rust chip; each callback enters the chip's
-//! provider shell, so a callback that races the driver's unbind gets `ENODEV` instead of reaching
-//! freed driver data. On unbind the shell is revoked first (the fence), then the chip is removed
-//! from gpiolib.
+//! gpiolib with one C operations table shared by every Rust chip. gpiolib already calls a chip's
+//! operations only inside its own SRCU read section of the gpio device, and `gpiochip_remove()`
+//! unpublishes the chip and waits for those sections. So on unbind the chip is removed from
+//! gpiolib first, then the chip's provider shell is revoked (the fence for everyone else), and
+//! the callbacks reach the implementation without a read section of ours: gpiolib's proves the
+//! provider bound, and the uAPI path costs what it costs on a C chip. In-kernel consumers'
+//! [`Line`]s and the per-line sysfs files go through the shell and get `ENODEV` after the unbind.
 //!
 //! [`register_with`] takes a [`ChipConfig`] with more: line names, invalid lines, hogs, per-line
 //! sysfs directories (served through the shell too) and edge events through a simulated interrupt
@@ -571,8 +574,8 @@ unsafe impl Sync for Registration {}
 
 /// Registers a GPIO chip with `ngpio` lines, labelled `label`, for the bound device `dev`.
 ///
-/// The chip is removed from gpiolib when `dev` is unbound, after its provider is revoked: from then
-/// on every gpiolib callback and every [`Line`] call returns `ENODEV`. The chip is also listed
+/// The chip is removed from gpiolib when `dev` is unbound, then its provider is revoked: from then
+/// on gpiolib answers `ENODEV` for the chip (it has none) and so does every [`Line`] call. The chip is also listed
 /// under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that label).
 pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
@@ -796,9 +799,6 @@ unsafe fn registration_of(slot: *mut bindings::gpio_chip) -> *const Registration
 #[pinned_drop]
 impl PinnedDrop for Registration {
     fn drop(self: Pin<&mut Self>) {
-        // The fence first: no gpiolib or sysfs callback is inside the driver when it returns,
-        // and every later one gets `ENODEV`. The implementation is dropped here too.
-        self.provider.shell().revoke();
         let this = self.project();
         if let Some(sysfs) = this.sysfs.as_mut() {
             sysfs.remove();
@@ -810,14 +810,20 @@ impl PinnedDrop for Registration {
         // SAFETY: By the type invariants the chip is registered. Its interrupts (if any) stay
         // mapped until `events` is dropped, after this.
         unsafe { bindings::gpiochip_remove(this.chip.get()) };
+        // Then the fence: no gpiolib callback can reach the implementation any more (see
+        // `with_chip`), and `Line` calls get `ENODEV` from now on. The implementation is
+        // dropped here.
+        this.provider.shell().revoke();
     }
 }
 
-/// Runs `f` on the chip of the gpiolib callback for `gc`, inside the chip's provider shell.
+/// Runs `f` on the chip of the gpiolib callback for `gc`, without entering the provider's shell.
 ///
 /// # Safety
 ///
-/// `gc` must be the `chip` of a live `Registration` (gpiolib only calls back registered chips).
+/// `gc` must be the `chip` of a live `Registration`, and the caller must be gpiolib calling one
+/// of the chip's operations: it does so only while adding the chip or inside its SRCU read
+/// section of the gpio device with the chip published.
 unsafe fn with_chip<R>(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
@@ -829,9 +835,13 @@ unsafe fn with_chip<R>(
     // registration; only the fields are borrowed, never the (possibly still initialising) whole
     // structure.
     let (provider, events) = unsafe { (&(*reg).provider, &(*reg).events) };
-    let chip = provider.shell().read()?;
+    // SAFETY: The shell is revoked only when the registration is dropped, after
+    // `gpiochip_remove()`, which unpublishes the chip and waits for gpiolib's read sections; per
+    // the function's safety requirements this callback runs inside one (or during the add,
+    // before any revocation), so the shell is not revoked before it returns.
+    let chip = unsafe { provider.shell().access_unchecked() }?;
     chip.check(offset)?;
-    f(&chip, offset, events)
+    f(chip, offset, events)
 }
 
 /// The C `request` operation.
@@ -987,8 +997,8 @@ unsafe extern "C" fn init_valid_mask_callback(
 ///
 /// `gc` must be a chip registered by [`register`] with edge events.
 unsafe extern "C" fn to_irq_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
-    // Not through the shell: gpiolib asks for interrupts while it removes the chip (to free
-    // them), after the revocation; the domain lives until after the removal.
+    // Not through the implementation: only the domain is needed, and it lives until after the
+    // chip's removal.
     // SAFETY: `events` is initialised before the chip is added and outlives its registration.
     let events = unsafe { &(*registration_of(gc)).events };
     if events.domain.is_null() || offset >= events.ngpio {

@@ -442,7 +442,7 @@ mod tests {
         line.set(false)?;
         assert!(!line.get()?);
 
-        drop(reg); // Unbind: the chip is revoked, then removed from gpiolib.
+        drop(reg); // Unbind: the chip is removed from gpiolib, then revoked.
         assert!(line.is_revoked());
         assert_eq!(line.get(), Err(ENODEV));
         assert_eq!(line.set(true), Err(ENODEV));

@@ -32,6 +32,8 @@
 #define MAX_THREADS	4
 #define CFS		"/sys/kernel/config/gpio-sim-rs"
 #define RS_DRV		"/sys/bus/platform/drivers/gpio_sim_rs"
+#define C_CFS		"/sys/kernel/config/gpio-sim"
+#define C_DRV		"/sys/bus/platform/drivers/gpio-sim"
 
 static int dev;
 static int missed;
@@ -101,30 +103,31 @@ static double gpio_loop(const char *chipdev, int loops)
 	return t;
 }
 
-/* A gpio_sim_rs chip made through configfs: @lines lines, label @label. */
-static int make_chip(const char *name, const char *label, int lines, char *devname, size_t len)
+/* A chip made through configfs (@cfs: gpio-sim-rs or gpio-sim): @lines lines, @label. */
+static int make_chip(const char *cfs, const char *name, const char *label, int lines,
+		     char *devname, size_t len)
 {
 	char path[160], val[16];
 	int fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), CFS "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", cfs, name);
 	if (mkdir(path, 0755))
 		return -errno;
-	snprintf(path, sizeof(path), CFS "/%s/bank", name);
+	snprintf(path, sizeof(path), "%s/%s/bank", cfs, name);
 	if (mkdir(path, 0755))
 		return -errno;
-	snprintf(path, sizeof(path), CFS "/%s/bank/label", name);
+	snprintf(path, sizeof(path), "%s/%s/bank/label", cfs, name);
 	if (write_str(path, label))
 		return -EIO;
-	snprintf(path, sizeof(path), CFS "/%s/bank/num_lines", name);
+	snprintf(path, sizeof(path), "%s/%s/bank/num_lines", cfs, name);
 	snprintf(val, sizeof(val), "%d", lines);
 	if (write_str(path, val))
 		return -EIO;
-	snprintf(path, sizeof(path), CFS "/%s/live", name);
+	snprintf(path, sizeof(path), "%s/%s/live", cfs, name);
 	if (write_str(path, "1"))
 		return -EIO;
-	snprintf(path, sizeof(path), CFS "/%s/dev_name", name);
+	snprintf(path, sizeof(path), "%s/%s/dev_name", cfs, name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
@@ -136,15 +139,15 @@ static int make_chip(const char *name, const char *label, int lines, char *devna
 	return 0;
 }
 
-static void drop_chip(const char *name)
+static void drop_chip(const char *cfs, const char *name)
 {
 	char path[160];
 
-	snprintf(path, sizeof(path), CFS "/%s/live", name);
+	snprintf(path, sizeof(path), "%s/%s/live", cfs, name);
 	write_str(path, "0");
-	snprintf(path, sizeof(path), CFS "/%s/bank", name);
+	snprintf(path, sizeof(path), "%s/%s/bank", cfs, name);
 	rmdir(path);
-	snprintf(path, sizeof(path), CFS "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", cfs, name);
 	rmdir(path);
 }
 
@@ -152,10 +155,12 @@ static void drop_chip(const char *name)
 #define PER_FILE	10000
 
 /* us for one sysfs unbind of @devname with @handles handles held (best of 5). */
-static double unbind_us(const char *devname, const char *label, int lines, long handles)
+static double unbind_us(const char *drv, const char *devname, const char *label, int lines,
+			long handles)
 {
 	int fds[100000 / PER_FILE + 1], nfds = (handles + PER_FILE - 1) / PER_FILE;
 	double best = 1e18;
+	char path[128];
 	int round, f;
 	long i;
 
@@ -174,15 +179,17 @@ static double unbind_us(const char *devname, const char *label, int lines, long 
 				exit(2);
 			}
 		}
+		snprintf(path, sizeof(path), "%s/unbind", drv);
 		t = now_ns();
-		if (write_str(RS_DRV "/unbind", devname)) {
+		if (write_str(path, devname)) {
 			perror("unbind");
 			exit(2);
 		}
 		t = (now_ns() - t) / 1000;
 		for (f = 0; f < nfds; f++)
 			close(fds[f]);
-		if (write_str(RS_DRV "/bind", devname)) {
+		snprintf(path, sizeof(path), "%s/bind", drv);
+		if (write_str(path, devname)) {
 			perror("bind");
 			exit(2);
 		}
@@ -191,31 +198,43 @@ static double unbind_us(const char *devname, const char *label, int lines, long 
 	return best;
 }
 
-/* P3, whole unbind of a GPIO chip: flat in the number of lines and of handles. */
+/*
+ * P3, the whole unbind of a GPIO chip: revocation plus gpiolib's removal
+ * (its own normal SRCU grace periods, sysfs), against the C gpio-sim's.
+ */
 static void unbind_latency(double sync_us)
 {
-	char one[64], many[64];
-	double u1, u64, h1, h1k, h100k;
+	char one[64], many[64], c1[64], c64[64];
+	double u1, u64, h1, h1k, h100k, cu1, cu64;
 
-	if (make_chip("bench1", "bench-1-line", 1, one, sizeof(one)) ||
-	    make_chip("bench64", "bench-64-lines", 64, many, sizeof(many))) {
+	if (make_chip(CFS, "bench1", "bench-1-line", 1, one, sizeof(one)) ||
+	    make_chip(CFS, "bench64", "bench-64-lines", 64, many, sizeof(many)) ||
+	    make_chip(C_CFS, "cbench1", "cbench-1-line", 1, c1, sizeof(c1)) ||
+	    make_chip(C_CFS, "cbench64", "cbench-64-lines", 64, c64, sizeof(c64))) {
 		fprintf(stderr, "configfs chips failed\n");
 		exit(2);
 	}
-	printf("\nP3 sysfs unbind of a gpio_sim_rs chip (us, best of 5; revocation + gpiochip_remove)\n");
-	u1 = unbind_us(one, "bench-1-line", 1, 1);
-	u64 = unbind_us(many, "bench-64-lines", 64, 1);
-	printf("  1 line,   1 handle          %10.1f  (%.2fx sync_expedited)\n", u1, u1 / sync_us);
-	printf("  64 lines, 1 handle          %10.1f  (%.2fx)\n", u64, u64 / sync_us);
+	printf("\nP3 sysfs unbind of a whole GPIO chip (us, best of 5; revocation + gpiochip_remove)\n");
+	u1 = unbind_us(RS_DRV, one, "bench-1-line", 1, 1);
+	u64 = unbind_us(RS_DRV, many, "bench-64-lines", 64, 1);
+	cu1 = unbind_us(C_DRV, c1, NULL, 1, 0);
+	cu64 = unbind_us(C_DRV, c64, NULL, 64, 0);
+	printf("  gpio_sim_rs, 1 line,   1 handle     %10.1f  (%.2fx sync_expedited)\n", u1, u1 / sync_us);
+	printf("  gpio_sim_rs, 64 lines, 1 handle     %10.1f  (%.2fx)\n", u64, u64 / sync_us);
+	printf("  gpio-sim (C), 1 line               %10.1f  (%.2fx)\n", cu1, cu1 / sync_us);
+	printf("  gpio-sim (C), 64 lines             %10.1f  (%.2fx)\n", cu64, cu64 / sync_us);
 	check_goal("unbind, 64 lines / 1 line", u64 / u1, 1.5, 1);
+	check_goal("unbind, gpio_sim_rs / gpio-sim, 64 lines", u64 / cu64, 1.2, 1);
 	h1 = u64;
-	h1k = unbind_us(many, "bench-64-lines", 64, 1000);
-	h100k = unbind_us(many, "bench-64-lines", 64, 100000);
-	printf("  64 lines, 1000 handles      %10.1f  (%.2fx)\n", h1k, h1k / sync_us);
-	printf("  64 lines, 100000 handles    %10.1f  (%.2fx)\n", h100k, h100k / sync_us);
+	h1k = unbind_us(RS_DRV, many, "bench-64-lines", 64, 1000);
+	h100k = unbind_us(RS_DRV, many, "bench-64-lines", 64, 100000);
+	printf("  gpio_sim_rs, 64 lines, 1000 handles %10.1f  (%.2fx)\n", h1k, h1k / sync_us);
+	printf("  gpio_sim_rs, 64 lines, 100000 hdls  %10.1f  (%.2fx)\n", h100k, h100k / sync_us);
 	check_goal("unbind, 100000 handles / 1 handle", h100k / h1, 1.5, 1);
-	drop_chip("bench1");
-	drop_chip("bench64");
+	drop_chip(CFS, "bench1");
+	drop_chip(CFS, "bench64");
+	drop_chip(C_CFS, "cbench1");
+	drop_chip(C_CFS, "cbench64");
 }
 
 int main(int argc, char **argv)
