@@ -397,9 +397,10 @@ impl ChardevOps for ResmgrTest {
                 let work = file.kwork.lock().take().ok_or(EINVAL)?;
                 // Waits outside this device's access, like WAIT_REVOKED.
                 let (_this, counts) = this.unlocked(|| work.stop())?;
-                let mut out: KWorkArg = UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
-                    .reader()
-                    .read::<KWorkArg>()?;
+                let mut out: KWorkArg =
+                    UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
+                        .reader()
+                        .read::<KWorkArg>()?;
                 for (field, count) in out[2 * LABEL_LEN + 8..].chunks_mut(8).zip(counts) {
                     field.copy_from_slice(&count.to_ne_bytes());
                 }
