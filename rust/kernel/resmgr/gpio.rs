@@ -575,8 +575,9 @@ unsafe impl Sync for Registration {}
 /// Registers a GPIO chip with `ngpio` lines, labelled `label`, for the bound device `dev`.
 ///
 /// The chip is removed from gpiolib when `dev` is unbound, then its provider is revoked: from then
-/// on gpiolib answers `ENODEV` for the chip (it has none) and so does every [`Line`] call. The chip is also listed
-/// under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that label).
+/// on gpiolib answers `ENODEV` for the chip (it has none) and so does every [`Line`] call. The
+/// chip is also listed under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that
+/// label).
 pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
     label: &CStr,

@@ -219,7 +219,8 @@ static void unbind_latency(double sync_us)
 	u64 = unbind_us(RS_DRV, many, "bench-64-lines", 64, 1);
 	cu1 = unbind_us(C_DRV, c1, NULL, 1, 0);
 	cu64 = unbind_us(C_DRV, c64, NULL, 64, 0);
-	printf("  gpio_sim_rs, 1 line,   1 handle     %10.1f  (%.2fx sync_expedited)\n", u1, u1 / sync_us);
+	printf("  gpio_sim_rs, 1 line,   1 handle     %10.1f  (%.2fx sync_expedited)\n",
+	       u1, u1 / sync_us);
 	printf("  gpio_sim_rs, 64 lines, 1 handle     %10.1f  (%.2fx)\n", u64, u64 / sync_us);
 	printf("  gpio-sim (C), 1 line               %10.1f  (%.2fx)\n", cu1, cu1 / sync_us);
 	printf("  gpio-sim (C), 64 lines             %10.1f  (%.2fx)\n", cu64, cu64 / sync_us);
@@ -228,8 +229,10 @@ static void unbind_latency(double sync_us)
 	h1 = u64;
 	h1k = unbind_us(RS_DRV, many, "bench-64-lines", 64, 1000);
 	h100k = unbind_us(RS_DRV, many, "bench-64-lines", 64, 100000);
-	printf("  gpio_sim_rs, 64 lines, 1000 handles %10.1f  (%.2fx)\n", h1k, h1k / sync_us);
-	printf("  gpio_sim_rs, 64 lines, 100000 hdls  %10.1f  (%.2fx)\n", h100k, h100k / sync_us);
+	printf("  gpio_sim_rs, 64 lines, 1000 handles %10.1f  (%.2fx)\n",
+	       h1k, h1k / sync_us);
+	printf("  gpio_sim_rs, 64 lines, 100000 hdls  %10.1f  (%.2fx)\n",
+	       h100k, h100k / sync_us);
 	check_goal("unbind, 100000 handles / 1 handle", h100k / h1, 1.5, 1);
 	drop_chip(CFS, "bench1");
 	drop_chip(CFS, "bench64");
@@ -292,8 +295,10 @@ int main(int argc, char **argv)
 			   ns[RESMGR_TEST_BENCH_HANDLE][cpus - 1] /
 			   ns[RESMGR_TEST_BENCH_HANDLE][0], 1.2, 1);
 
-	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, best of 5 alternating runs of 20000)\n");
-	rs = c = 1e18;
+	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, best of 5 alternating runs of %d)\n",
+	       20000);
+	rs = 1e18;
+	c = 1e18;
 	for (round = 0; round < 5; round++) {
 		double v = gpio_loop(argv[1], 20000), w = gpio_loop(argv[2], 20000);
 

@@ -47,6 +47,7 @@
 #define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
 #define CFS_INJ		"/sys/kernel/config/gpio-sim-rs/inject"
 #define KWORKERS	4
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define THREADS		8
 
 static volatile int stop;
@@ -354,7 +355,7 @@ static int run_fuzz(long n)
 				return 1;
 		}
 		nr = rand() % 0x18;
-		for (k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(skip); k++)
 			if (nr == skip[k])
 				nr = 0x02;
 		dir = rand() % 4;
@@ -629,7 +630,7 @@ static int run_inject(long max)
 		perror("configfs setup");
 		return 1;
 	}
-	for (t = 0; t < (int)(sizeof(targets) / sizeof(targets[0])); t++) {
+	for (t = 0; t < (int)ARRAY_SIZE(targets); t++) {
 		const struct inject_target *tg = &targets[t];
 		long n, failed = 0, absorbed = 0, bad = 0;
 		int errs[8] = { 0 }, nerr[8] = { 0 }, k, done = 0;
@@ -671,7 +672,7 @@ static int run_inject(long max)
 			/* Failed cleanly: a plain retry works. */
 			again = tg->reset() ?: write_str(tg->path, tg->value) ?: tg->check();
 			if (again) {
-				fprintf(stderr, "%s: after failing point %ld (errno %d), retry: %d\n",
+				fprintf(stderr, "%s: failed point %ld (errno %d), retry: %d\n",
 					tg->name, n, -ret, again);
 				bad++;
 			}

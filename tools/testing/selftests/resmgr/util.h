@@ -42,7 +42,6 @@ static inline int64_t now_ms(void)
 #include <linux/resmgr_test.h>
 #include <sys/ioctl.h>
 
-
 /* Looks @label/@offset up on /dev/resmgr-test with @cmd; the handle id or -errno. */
 static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
 				 __u64 offset)
