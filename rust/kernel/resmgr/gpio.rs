@@ -836,10 +836,10 @@ unsafe fn with_chip<R>(
     // registration; only the fields are borrowed, never the (possibly still initialising) whole
     // structure.
     let (provider, events) = unsafe { (&(*reg).provider, &(*reg).events) };
-    // SAFETY: The shell is revoked only when the registration is dropped, after
-    // `gpiochip_remove()`, which unpublishes the chip and waits for gpiolib's read sections; per
-    // the function's safety requirements this callback runs inside one (or during the add,
-    // before any revocation), so the shell is not revoked before it returns.
+    // The shell is revoked only when the registration is dropped, after `gpiochip_remove()`,
+    // which unpublishes the chip and waits for gpiolib's read sections.
+    // SAFETY: Per the safety requirements this runs inside such a section (or during the add,
+    // before any revocation), so the shell is not revoked before this function returns.
     let chip = unsafe { provider.shell().access_unchecked() }?;
     chip.check(offset)?;
     f(chip, offset, events)
