@@ -29,6 +29,7 @@ use core::{
     },
 };
 use kernel::{
+    bitmap::Bitmap,
     configfs::{
         self,
         configfs_attrs, //
@@ -40,6 +41,8 @@ use kernel::{
     resmgr::{
         gpio::{
             self,
+            line_values,
+            lines_in,
             Bias,
             ChipConfig,
             Direction,
@@ -155,6 +158,26 @@ impl GpioChipOps for SimChip {
 
     fn set(&self, offset: u32, value: bool) -> Result {
         self.with_line(offset, |l| l.value = value)
+    }
+
+    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result {
+        let lines = self.lines.lock();
+        for offset in lines_in(mask) {
+            match lines.get(offset as usize) {
+                Some(l) if l.value => bits.set_bit(offset as usize),
+                Some(_) => bits.clear_bit(offset as usize),
+                None => return Err(EINVAL),
+            }
+        }
+        Ok(())
+    }
+
+    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result {
+        let mut lines = self.lines.lock();
+        for (offset, value) in line_values(mask, bits) {
+            lines.get_mut(offset as usize).ok_or(EINVAL)?.value = value;
+        }
+        Ok(())
     }
 
     fn get_direction(&self, offset: u32) -> Result<Direction> {

@@ -29,7 +29,9 @@ use super::{
     RevokeNotify, //
 };
 use crate::{
-    bindings, container_of,
+    bindings,
+    bitmap::Bitmap,
+    container_of,
     device::{
         Bound,
         Device, //
@@ -271,6 +273,23 @@ pub trait GpioChipOps: Send + Sync + 'static {
     /// Drives line `offset` to `value`.
     fn set(&self, offset: u32, value: bool) -> Result;
 
+    /// Reads every line set in `mask` into the same bit of `bits` at once, leaving the other
+    /// bits of `bits` alone ([`lines_in`] walks the mask).
+    ///
+    /// `mask` has a bit for each line of the chip; `bits` is at least as long as the highest
+    /// line in `mask`. Without this operation gpiolib calls [`GpioChipOps::get`] line by line.
+    fn get_multiple(&self, _mask: &Bitmap, _bits: &mut Bitmap) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Drives every line set in `mask` to its bit in `bits` at once.
+    ///
+    /// The bitmaps are sized as for [`GpioChipOps::get_multiple`]; [`line_values`] walks them.
+    /// Without this operation gpiolib calls [`GpioChipOps::set`] line by line.
+    fn set_multiple(&self, _mask: &Bitmap, _bits: &Bitmap) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the direction of line `offset`.
     fn get_direction(&self, offset: u32) -> Result<Direction>;
 
@@ -316,6 +335,8 @@ pub trait GpioChipOps: Send + Sync + 'static {
 trait ErasedOps: Send + Sync {
     fn get(&self, offset: u32) -> Result<bool>;
     fn set(&self, offset: u32, value: bool) -> Result;
+    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result;
+    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result;
     fn get_direction(&self, offset: u32) -> Result<Direction>;
     fn direction_input(&self, offset: u32) -> Result;
     fn direction_output(&self, offset: u32, value: bool) -> Result;
@@ -332,6 +353,21 @@ impl<T: GpioChipOps> ErasedOps for T {
     }
     fn set(&self, offset: u32, value: bool) -> Result {
         GpioChipOps::set(self, offset, value)
+    }
+    // Without the driver's operation the C callback is not installed, so gpiolib never asks.
+    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result {
+        if T::HAS_GET_MULTIPLE {
+            GpioChipOps::get_multiple(self, mask, bits)
+        } else {
+            Err(EOPNOTSUPP)
+        }
+    }
+    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result {
+        if T::HAS_SET_MULTIPLE {
+            GpioChipOps::set_multiple(self, mask, bits)
+        } else {
+            Err(EOPNOTSUPP)
+        }
     }
     fn get_direction(&self, offset: u32) -> Result<Direction> {
         GpioChipOps::get_direction(self, offset)
@@ -608,13 +644,17 @@ pub fn register_with<T: GpioChipOps>(
     // SAFETY: The box is only unpinned to be unsized into a `KBox<dyn ErasedOps>`, which does not
     // move its contents; `GpioChip` never moves them out either (see its invariants).
     let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
-    register_erased(dev, config, ops)
+    let multiple = (T::HAS_GET_MULTIPLE, T::HAS_SET_MULTIPLE);
+    register_erased(dev, config, ops, multiple)
 }
 
+/// The non-generic part of [`register_with`]; `multiple` says whether the implementation has
+/// `get_multiple` and `set_multiple`.
 fn register_erased(
     dev: &Device<Bound>,
     config: ChipConfig,
     ops: KBox<dyn ErasedOps>,
+    multiple: (bool, bool),
 ) -> Result<CString> {
     let ngpio = config.ngpio as u16;
     let mut names = config.names;
@@ -699,6 +739,12 @@ fn register_erased(
                     (*slot).free = Some(free_callback);
                     (*slot).get = Some(get_callback);
                     (*slot).set = Some(set_callback);
+                    if multiple.0 {
+                        (*slot).get_multiple = Some(get_multiple_callback);
+                    }
+                    if multiple.1 {
+                        (*slot).set_multiple = Some(set_multiple_callback);
+                    }
                     (*slot).get_direction = Some(get_direction_callback);
                     (*slot).direction_input = Some(direction_input_callback);
                     (*slot).direction_output = Some(direction_output_callback);
@@ -895,6 +941,59 @@ unsafe extern "C" fn set_callback(
         // SAFETY: gpiolib passes a registered chip.
         unsafe { with_chip(gc, offset, |c, o, _| c.ops().set(o, value != 0)) }.map(|()| 0)
     })
+}
+
+/// The C `get_multiple` operation.
+///
+/// # Safety
+///
+/// `gc` must be a chip registered by [`register`], `mask` a bitmap with a bit for each of its
+/// lines and `bits` one that covers the highest line set in `mask`: gpiolib passes such.
+unsafe extern "C" fn get_multiple_callback(
+    gc: *mut bindings::gpio_chip,
+    mask: *mut c_ulong,
+    bits: *mut c_ulong,
+) -> c_int {
+    let get = |c: &GpioChip, _: u32, _: &Events| -> Result {
+        // SAFETY: Per the function's safety requirements `mask` holds a bit for each line;
+        // gpiolib does not change it during the call.
+        let mask = unsafe { Bitmap::from_raw(mask.cast(), usize::from(c.ngpio)) };
+        let Some(last) = mask.last_bit() else {
+            return Ok(());
+        };
+        // SAFETY: Per the function's safety requirements `bits` holds at least `last + 1` bits;
+        // it is gpiolib's, lent to us for this call only.
+        let bits = unsafe { Bitmap::from_raw_mut(bits.cast(), last + 1) };
+        c.ops().get_multiple(mask, bits)
+    };
+    // SAFETY: gpiolib passes a registered chip; offset 0 is one of its lines.
+    from_result(|| unsafe { with_chip(gc, 0, get) }.map(|()| 0))
+}
+
+/// The C `set_multiple` operation.
+///
+/// # Safety
+///
+/// As for [`get_multiple_callback`].
+unsafe extern "C" fn set_multiple_callback(
+    gc: *mut bindings::gpio_chip,
+    mask: *mut c_ulong,
+    bits: *mut c_ulong,
+) -> c_int {
+    let set = |c: &GpioChip, _: u32, _: &Events| -> Result {
+        // SAFETY: Per the function's safety requirements `mask` holds a bit for each line;
+        // gpiolib does not change it during the call.
+        let mask = unsafe { Bitmap::from_raw(mask.cast(), usize::from(c.ngpio)) };
+        let Some(last) = mask.last_bit() else {
+            return Ok(());
+        };
+        // SAFETY: Per the function's safety requirements `bits` holds at least `last + 1` bits;
+        // gpiolib does not change it during the call.
+        let bits = unsafe { Bitmap::from_raw(bits.cast(), last + 1) };
+        c.ops().set_multiple(mask, bits)
+    };
+    // SAFETY: gpiolib passes a registered chip; offset 0 is one of its lines.
+    from_result(|| unsafe { with_chip(gc, 0, set) }.map(|()| 0))
 }
 
 /// The C `get_direction` operation.
@@ -1113,6 +1212,70 @@ unsafe extern "C" fn line_attr_store(
         Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
     }
+}
+
+/// Returns the offsets of the lines set in `mask`, lowest first.
+///
+/// For [`GpioChipOps::get_multiple`] and [`GpioChipOps::set_multiple`].
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{bitmap::BitmapVec, resmgr::gpio::lines_in};
+///
+/// let mut mask = BitmapVec::new(70, GFP_KERNEL)?;
+/// assert_eq!(lines_in(&mask).count(), 0);
+/// mask.set_bit(1);
+/// mask.set_bit(64);
+/// mask.set_bit(69);
+/// let mut lines = lines_in(&mask);
+/// assert_eq!(lines.next(), Some(1));
+/// assert_eq!(lines.next(), Some(64));
+/// assert_eq!(lines.next(), Some(69));
+/// assert_eq!(lines.next(), None);
+/// # Ok::<(), Error>(())
+/// ```
+pub fn lines_in(mask: &Bitmap) -> impl Iterator<Item = u32> + '_ {
+    let mut from = 0;
+    core::iter::from_fn(move || {
+        if from >= mask.len() {
+            return None;
+        }
+        let line = mask.next_bit(from)?;
+        from = line + 1;
+        Some(line as u32)
+    })
+}
+
+/// Returns the offset and the bit in `bits` of each line set in `mask`, lowest first.
+///
+/// For [`GpioChipOps::set_multiple`]: the lines to drive and their values.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{bitmap::BitmapVec, resmgr::gpio::line_values};
+///
+/// let mut mask = BitmapVec::new(8, GFP_KERNEL)?;
+/// let mut bits = BitmapVec::new(8, GFP_KERNEL)?;
+/// mask.set_bit(2);
+/// mask.set_bit(5);
+/// bits.set_bit(5);
+/// bits.set_bit(6);
+/// let mut lines = line_values(&mask, &bits);
+/// assert_eq!(lines.next(), Some((2, false)));
+/// assert_eq!(lines.next(), Some((5, true)));
+/// assert_eq!(lines.next(), None);
+/// # Ok::<(), Error>(())
+/// ```
+pub fn line_values<'a>(
+    mask: &'a Bitmap,
+    bits: &'a Bitmap,
+) -> impl Iterator<Item = (u32, bool)> + 'a {
+    lines_in(mask).map(move |line| {
+        let at = line as usize;
+        (line, at < bits.len() && bits.next_bit(at) == Some(at))
+    })
 }
 
 /// A consumer's handle to one line of a Rust GPIO chip.
