@@ -221,6 +221,23 @@ impl<T: Send + Sync + 'static> Registry<T> {
         Err(ENOENT)
     }
 
+    /// Returns the number of listed providers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{define_resource_registry, resmgr::Provider};
+    ///
+    /// define_resource_registry!(PUMPS: u32);
+    ///
+    /// assert!(PUMPS.is_empty());
+    /// let p = Provider::new(1u32)?;
+    /// p.register(&PUMPS, c"pump0")?;
+    /// assert_eq!(PUMPS.len(), 1);
+    /// drop(p);
+    /// assert!(PUMPS.is_empty());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn len(&'static self) -> usize {
         self.lock().entries().len()
     }
