@@ -29,7 +29,6 @@ use core::{
     },
 };
 use kernel::{
-    bitmap::Bitmap,
     configfs::{
         self,
         configfs_attrs, //
@@ -41,8 +40,6 @@ use kernel::{
     resmgr::{
         gpio::{
             self,
-            line_values,
-            lines_in,
             Bias,
             ChipConfig,
             Direction,
@@ -52,7 +49,9 @@ use kernel::{
             Hog,
             HogDirection,
             LineAttr,
-            LineDirs, //
+            LineBits,
+            LineDirs,
+            LineValues, //
         },
         Provider, //
     },
@@ -160,22 +159,18 @@ impl GpioChipOps for SimChip {
         self.with_line(offset, |l| l.value = value)
     }
 
-    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result {
+    fn get_multiple(&self, mask: &LineBits<'_>, values: &mut LineValues<'_>) -> Result {
         let lines = self.lines.lock();
-        for offset in lines_in(mask) {
-            match lines.get(offset as usize) {
-                Some(l) if l.value => bits.set_bit(offset as usize),
-                Some(_) => bits.clear_bit(offset as usize),
-                None => return Err(EINVAL),
-            }
+        for offset in mask.iter() {
+            values.set(offset, lines.get(offset as usize).ok_or(EINVAL)?.value);
         }
         Ok(())
     }
 
-    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result {
+    fn set_multiple(&self, mask: &LineBits<'_>, values: &LineBits<'_>) -> Result {
         let mut lines = self.lines.lock();
-        for (offset, value) in line_values(mask, bits) {
-            lines.get_mut(offset as usize).ok_or(EINVAL)?.value = value;
+        for offset in mask.iter() {
+            lines.get_mut(offset as usize).ok_or(EINVAL)?.value = values.contains(offset);
         }
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! GPIO chip providers on the resource manager.
 //!
 //! A driver implements [`GpioChipOps`] and calls [`register`] in probe. The chip is added to
-//! gpiolib with one C operations table shared by every Rust chip. gpiolib already calls a chip's
+//! gpiolib with C operations shared by every Rust chip, except those on line values, which are
+//! built for the driver's type so that the hot path makes no dynamic call. gpiolib already calls a chip's
 //! operations only inside its own SRCU read section of the gpio device, and `gpiochip_remove()`
 //! unpublishes the chip and waits for those sections. So on unbind the chip is removed from
 //! gpiolib first, then the chip's provider shell is revoked (the fence for everyone else), and
@@ -29,9 +30,7 @@ use super::{
     RevokeNotify, //
 };
 use crate::{
-    bindings,
-    bitmap::Bitmap,
-    container_of,
+    bindings, container_of,
     device::{
         Bound,
         Device, //
@@ -273,20 +272,18 @@ pub trait GpioChipOps: Send + Sync + 'static {
     /// Drives line `offset` to `value`.
     fn set(&self, offset: u32, value: bool) -> Result;
 
-    /// Reads every line set in `mask` into the same bit of `bits` at once, leaving the other
-    /// bits of `bits` alone ([`lines_in`] walks the mask).
+    /// Reads every line in `mask` into `values` at once (the other lines' values are left as
+    /// they are).
     ///
-    /// `mask` has a bit for each line of the chip; `bits` is at least as long as the highest
-    /// line in `mask`. Without this operation gpiolib calls [`GpioChipOps::get`] line by line.
-    fn get_multiple(&self, _mask: &Bitmap, _bits: &mut Bitmap) -> Result {
+    /// Without this operation gpiolib calls [`GpioChipOps::get`] line by line.
+    fn get_multiple(&self, _mask: &LineBits<'_>, _values: &mut LineValues<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Drives every line set in `mask` to its bit in `bits` at once.
+    /// Drives every line in `mask` to its value in `values` at once.
     ///
-    /// The bitmaps are sized as for [`GpioChipOps::get_multiple`]; [`line_values`] walks them.
     /// Without this operation gpiolib calls [`GpioChipOps::set`] line by line.
-    fn set_multiple(&self, _mask: &Bitmap, _bits: &Bitmap) -> Result {
+    fn set_multiple(&self, _mask: &LineBits<'_>, _values: &LineBits<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -335,8 +332,6 @@ pub trait GpioChipOps: Send + Sync + 'static {
 trait ErasedOps: Send + Sync {
     fn get(&self, offset: u32) -> Result<bool>;
     fn set(&self, offset: u32, value: bool) -> Result;
-    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result;
-    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result;
     fn get_direction(&self, offset: u32) -> Result<Direction>;
     fn direction_input(&self, offset: u32) -> Result;
     fn direction_output(&self, offset: u32, value: bool) -> Result;
@@ -353,21 +348,6 @@ impl<T: GpioChipOps> ErasedOps for T {
     }
     fn set(&self, offset: u32, value: bool) -> Result {
         GpioChipOps::set(self, offset, value)
-    }
-    // Without the driver's operation the C callback is not installed, so gpiolib never asks.
-    fn get_multiple(&self, mask: &Bitmap, bits: &mut Bitmap) -> Result {
-        if T::HAS_GET_MULTIPLE {
-            GpioChipOps::get_multiple(self, mask, bits)
-        } else {
-            Err(EOPNOTSUPP)
-        }
-    }
-    fn set_multiple(&self, mask: &Bitmap, bits: &Bitmap) -> Result {
-        if T::HAS_SET_MULTIPLE {
-            GpioChipOps::set_multiple(self, mask, bits)
-        } else {
-            Err(EOPNOTSUPP)
-        }
     }
     fn get_direction(&self, offset: u32) -> Result<Direction> {
         GpioChipOps::get_direction(self, offset)
@@ -586,6 +566,8 @@ impl LineSysfs {
 ///   structure) and are not changed while it is registered, except `events.domain`, set before
 ///   the chip is added.
 /// - `hogs` are descriptors requested with `gpiochip_request_own_desc()` on `chip`.
+/// - The value operations of `chip` are those of a [`ValueOps::of`]`::<T>()` where `T` is the
+///   type of the implementation behind `provider`.
 #[pin_data(PinnedDrop)]
 struct Registration {
     provider: Provider<GpioChip>,
@@ -644,17 +626,41 @@ pub fn register_with<T: GpioChipOps>(
     // SAFETY: The box is only unpinned to be unsized into a `KBox<dyn ErasedOps>`, which does not
     // move its contents; `GpioChip` never moves them out either (see its invariants).
     let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
-    let multiple = (T::HAS_GET_MULTIPLE, T::HAS_SET_MULTIPLE);
-    register_erased(dev, config, ops, multiple)
+    register_erased(dev, config, ops, ValueOps::of::<T>())
 }
 
-/// The non-generic part of [`register_with`]; `multiple` says whether the implementation has
-/// `get_multiple` and `set_multiple`.
+/// The C operations on line values, built for the implementation's type: gpiolib's hot path
+/// reaches the driver's code without a dynamic call.
+struct ValueOps {
+    get: GetFn,
+    set: SetFn,
+    get_multiple: Option<MultipleFn>,
+    set_multiple: Option<MultipleFn>,
+}
+
+type GetFn = unsafe extern "C" fn(*mut bindings::gpio_chip, c_uint) -> c_int;
+type SetFn = unsafe extern "C" fn(*mut bindings::gpio_chip, c_uint, c_int) -> c_int;
+type MultipleFn =
+    unsafe extern "C" fn(*mut bindings::gpio_chip, *mut c_ulong, *mut c_ulong) -> c_int;
+
+impl ValueOps {
+    fn of<T: GpioChipOps>() -> Self {
+        Self {
+            get: get_callback::<T>,
+            set: set_callback::<T>,
+            get_multiple: T::HAS_GET_MULTIPLE.then_some(get_multiple_callback::<T> as MultipleFn),
+            set_multiple: T::HAS_SET_MULTIPLE.then_some(set_multiple_callback::<T> as MultipleFn),
+        }
+    }
+}
+
+/// The non-generic part of [`register_with`]; `values` must be `ValueOps::of::<T>()` for the
+/// type `T` behind `ops`.
 fn register_erased(
     dev: &Device<Bound>,
     config: ChipConfig,
     ops: KBox<dyn ErasedOps>,
-    multiple: (bool, bool),
+    values: ValueOps,
 ) -> Result<CString> {
     let ngpio = config.ngpio as u16;
     let mut names = config.names;
@@ -737,14 +743,10 @@ fn register_erased(
                     }
                     (*slot).request = Some(request_callback);
                     (*slot).free = Some(free_callback);
-                    (*slot).get = Some(get_callback);
-                    (*slot).set = Some(set_callback);
-                    if multiple.0 {
-                        (*slot).get_multiple = Some(get_multiple_callback);
-                    }
-                    if multiple.1 {
-                        (*slot).set_multiple = Some(set_multiple_callback);
-                    }
+                    (*slot).get = Some(values.get);
+                    (*slot).set = Some(values.set);
+                    (*slot).get_multiple = values.get_multiple;
+                    (*slot).set_multiple = values.set_multiple;
                     (*slot).get_direction = Some(get_direction_callback);
                     (*slot).direction_input = Some(direction_input_callback);
                     (*slot).direction_output = Some(direction_output_callback);
@@ -917,83 +919,127 @@ unsafe extern "C" fn free_callback(gc: *mut bindings::gpio_chip, offset: c_uint)
     };
 }
 
+/// Runs `f` on the implementation of the chip of the gpiolib callback for `gc`, like
+/// [`with_chip`], without a dynamic call.
+///
+/// # Safety
+///
+/// As for [`with_chip`], and the chip's implementation must be a `T`.
+#[inline]
+unsafe fn with_impl<T: GpioChipOps, R>(
+    gc: *mut bindings::gpio_chip,
+    offset: c_uint,
+    f: impl FnOnce(&GpioChip, &T) -> Result<R>,
+) -> Result<R> {
+    let on_impl = |chip: &GpioChip, _: u32, _: &Events| {
+        let imp: *const dyn ErasedOps = chip.ops();
+        // SAFETY: Per the function's safety requirements the implementation is a `T`, which the
+        // data pointer of the trait object points to.
+        f(chip, unsafe { &*imp.cast::<T>() })
+    };
+    // SAFETY: Per the function's safety requirements.
+    unsafe { with_chip(gc, offset, on_impl) }
+}
+
 /// The C `get` operation.
 ///
 /// # Safety
 ///
-/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
-unsafe extern "C" fn get_callback(gc: *mut bindings::gpio_chip, offset: c_uint) -> c_int {
-    // SAFETY: gpiolib passes a registered chip.
-    from_result(|| unsafe { with_chip(gc, offset, |c, o, _| c.ops().get(o)) }.map(c_int::from))
+/// `gc` must be a chip registered by [`register`] for an implementation of type `T`: the
+/// callback is installed only for such.
+unsafe extern "C" fn get_callback<T: GpioChipOps>(
+    gc: *mut bindings::gpio_chip,
+    offset: c_uint,
+) -> c_int {
+    // SAFETY: gpiolib passes a registered chip, of a `T` (the function's safety requirements).
+    from_result(|| unsafe { with_impl::<T, _>(gc, offset, |_, t| t.get(offset)) }.map(c_int::from))
 }
 
 /// The C `set` operation.
 ///
 /// # Safety
 ///
-/// `gc` must be a chip registered by [`register`]: gpiolib only calls back registered chips.
-unsafe extern "C" fn set_callback(
+/// As for [`get_callback`].
+unsafe extern "C" fn set_callback<T: GpioChipOps>(
     gc: *mut bindings::gpio_chip,
     offset: c_uint,
     value: c_int,
 ) -> c_int {
     from_result(|| {
-        // SAFETY: gpiolib passes a registered chip.
-        unsafe { with_chip(gc, offset, |c, o, _| c.ops().set(o, value != 0)) }.map(|()| 0)
+        // SAFETY: gpiolib passes a registered chip, of a `T` (the function's safety
+        // requirements).
+        unsafe { with_impl::<T, _>(gc, offset, |_, t| t.set(offset, value != 0)) }.map(|()| 0)
     })
+}
+
+/// The words of gpiolib's `mask` of a `get_multiple` or `set_multiple` call, up to the last one
+/// with a line set (none if no line is).
+///
+/// # Safety
+///
+/// `mask` must hold a bit for each of the chip's `ngpio` lines and stay valid and unchanged for
+/// the returned lifetime.
+unsafe fn mask_words<'a>(ngpio: u16, mask: *const c_ulong) -> &'a [c_ulong] {
+    let nwords = usize::from(ngpio).div_ceil(c_ulong::BITS as usize);
+    // SAFETY: Per the safety requirements `mask` holds `ngpio` bits, `nwords` words.
+    let mask = unsafe { core::slice::from_raw_parts(mask, nwords) };
+    let used = mask
+        .iter()
+        .rposition(|w| *w != 0)
+        .map_or(0, |last| last + 1);
+    &mask[..used]
 }
 
 /// The C `get_multiple` operation.
 ///
 /// # Safety
 ///
-/// `gc` must be a chip registered by [`register`], `mask` a bitmap with a bit for each of its
-/// lines and `bits` one that covers the highest line set in `mask`: gpiolib passes such.
-unsafe extern "C" fn get_multiple_callback(
+/// As for [`get_callback`]; `mask` must be a bitmap with a bit for each of the chip's lines and
+/// `bits` one that covers the highest line set in `mask`, which only this call uses: gpiolib
+/// passes such.
+unsafe extern "C" fn get_multiple_callback<T: GpioChipOps>(
     gc: *mut bindings::gpio_chip,
     mask: *mut c_ulong,
     bits: *mut c_ulong,
 ) -> c_int {
-    let get = |c: &GpioChip, _: u32, _: &Events| -> Result {
-        // SAFETY: Per the function's safety requirements `mask` holds a bit for each line;
-        // gpiolib does not change it during the call.
-        let mask = unsafe { Bitmap::from_raw(mask.cast(), usize::from(c.ngpio)) };
-        let Some(last) = mask.last_bit() else {
+    let get = |c: &GpioChip, t: &T| -> Result {
+        // SAFETY: Per the function's safety requirements `mask` covers the chip's lines.
+        let mask = unsafe { mask_words(c.ngpio, mask) };
+        if mask.is_empty() {
             return Ok(());
-        };
-        // SAFETY: Per the function's safety requirements `bits` holds at least `last + 1` bits;
-        // it is gpiolib's, lent to us for this call only.
-        let bits = unsafe { Bitmap::from_raw_mut(bits.cast(), last + 1) };
-        c.ops().get_multiple(mask, bits)
+        }
+        // SAFETY: `bits` covers the highest line in `mask`, so it has at least as many words,
+        // and only this call uses them.
+        let bits = unsafe { core::slice::from_raw_parts_mut(bits, mask.len()) };
+        t.get_multiple(&LineBits::new(mask), &mut LineValues::new(bits))
     };
-    // SAFETY: gpiolib passes a registered chip; offset 0 is one of its lines.
-    from_result(|| unsafe { with_chip(gc, 0, get) }.map(|()| 0))
+    // SAFETY: gpiolib passes a registered chip, of a `T` (the function's safety requirements).
+    from_result(|| unsafe { with_impl::<T, _>(gc, 0, get) }.map(|()| 0))
 }
 
 /// The C `set_multiple` operation.
 ///
 /// # Safety
 ///
-/// As for [`get_multiple_callback`].
-unsafe extern "C" fn set_multiple_callback(
+/// As for [`get_multiple_callback`], except that `bits` is only read.
+unsafe extern "C" fn set_multiple_callback<T: GpioChipOps>(
     gc: *mut bindings::gpio_chip,
     mask: *mut c_ulong,
     bits: *mut c_ulong,
 ) -> c_int {
-    let set = |c: &GpioChip, _: u32, _: &Events| -> Result {
-        // SAFETY: Per the function's safety requirements `mask` holds a bit for each line;
-        // gpiolib does not change it during the call.
-        let mask = unsafe { Bitmap::from_raw(mask.cast(), usize::from(c.ngpio)) };
-        let Some(last) = mask.last_bit() else {
+    let set = |c: &GpioChip, t: &T| -> Result {
+        // SAFETY: Per the function's safety requirements `mask` covers the chip's lines.
+        let mask = unsafe { mask_words(c.ngpio, mask) };
+        if mask.is_empty() {
             return Ok(());
-        };
-        // SAFETY: Per the function's safety requirements `bits` holds at least `last + 1` bits;
-        // gpiolib does not change it during the call.
-        let bits = unsafe { Bitmap::from_raw(bits.cast(), last + 1) };
-        c.ops().set_multiple(mask, bits)
+        }
+        // SAFETY: `bits` covers the highest line in `mask`, so it has at least as many words;
+        // gpiolib does not change them during the call.
+        let bits = unsafe { core::slice::from_raw_parts(bits, mask.len()) };
+        t.set_multiple(&LineBits::new(mask), &LineBits::new(bits))
     };
-    // SAFETY: gpiolib passes a registered chip; offset 0 is one of its lines.
-    from_result(|| unsafe { with_chip(gc, 0, set) }.map(|()| 0))
+    // SAFETY: gpiolib passes a registered chip, of a `T` (the function's safety requirements).
+    from_result(|| unsafe { with_impl::<T, _>(gc, 0, set) }.map(|()| 0))
 }
 
 /// The C `get_direction` operation.
@@ -1214,68 +1260,113 @@ unsafe extern "C" fn line_attr_store(
     }
 }
 
-/// Returns the offsets of the lines set in `mask`, lowest first.
+/// A set of a chip's lines, as gpiolib hands it to [`GpioChipOps::get_multiple`] and
+/// [`GpioChipOps::set_multiple`]: line `n` is bit `n % BITS` of word `n / BITS`, with `BITS` the
+/// bits of a `c_ulong` (the C bitmap layout).
 ///
-/// For [`GpioChipOps::get_multiple`] and [`GpioChipOps::set_multiple`].
+/// Lines past the end of the words are not in the set.
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::{bitmap::BitmapVec, resmgr::gpio::lines_in};
+/// use kernel::resmgr::gpio::LineBits;
 ///
-/// let mut mask = BitmapVec::new(70, GFP_KERNEL)?;
-/// assert_eq!(lines_in(&mask).count(), 0);
-/// mask.set_bit(1);
-/// mask.set_bit(64);
-/// mask.set_bit(69);
-/// let mut lines = lines_in(&mask);
+/// let words: [c_ulong; 2] = [0b1010, 0b1];
+/// let set = LineBits::new(&words);
+/// let mut lines = set.iter();
 /// assert_eq!(lines.next(), Some(1));
-/// assert_eq!(lines.next(), Some(64));
-/// assert_eq!(lines.next(), Some(69));
+/// assert_eq!(lines.next(), Some(3));
+/// assert_eq!(lines.next(), Some(c_ulong::BITS));
 /// assert_eq!(lines.next(), None);
-/// # Ok::<(), Error>(())
+/// assert!(set.contains(3) && !set.contains(2) && !set.contains(1000));
+/// assert_eq!(LineBits::new(&[]).iter().next(), None);
 /// ```
-pub fn lines_in(mask: &Bitmap) -> impl Iterator<Item = u32> + '_ {
-    let mut from = 0;
-    core::iter::from_fn(move || {
-        if from >= mask.len() {
-            return None;
-        }
-        let line = mask.next_bit(from)?;
-        from = line + 1;
-        Some(line as u32)
-    })
+#[derive(Clone, Copy)]
+pub struct LineBits<'a> {
+    words: &'a [c_ulong],
 }
 
-/// Returns the offset and the bit in `bits` of each line set in `mask`, lowest first.
-///
-/// For [`GpioChipOps::set_multiple`]: the lines to drive and their values.
+impl<'a> LineBits<'a> {
+    /// The set of lines whose bits are set in `words`.
+    pub fn new(words: &'a [c_ulong]) -> Self {
+        Self { words }
+    }
+
+    /// Returns whether line `offset` is in the set.
+    #[inline]
+    pub fn contains(&self, offset: u32) -> bool {
+        let (word, bit) = split(offset);
+        self.words.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// Returns the lines in the set, lowest first.
+    #[inline]
+    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
+        let words = self.words;
+        let mut index = 0;
+        let mut word = words.first().copied().unwrap_or(0);
+        core::iter::from_fn(move || loop {
+            if word != 0 {
+                let bit = word.trailing_zeros();
+                word &= word - 1;
+                return Some(index as u32 * c_ulong::BITS + bit);
+            }
+            index += 1;
+            word = *words.get(index)?;
+        })
+    }
+}
+
+/// The values [`GpioChipOps::get_multiple`] reports, one bit per line laid out as in
+/// [`LineBits`].
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::{bitmap::BitmapVec, resmgr::gpio::line_values};
+/// use kernel::resmgr::gpio::LineValues;
 ///
-/// let mut mask = BitmapVec::new(8, GFP_KERNEL)?;
-/// let mut bits = BitmapVec::new(8, GFP_KERNEL)?;
-/// mask.set_bit(2);
-/// mask.set_bit(5);
-/// bits.set_bit(5);
-/// bits.set_bit(6);
-/// let mut lines = line_values(&mask, &bits);
-/// assert_eq!(lines.next(), Some((2, false)));
-/// assert_eq!(lines.next(), Some((5, true)));
-/// assert_eq!(lines.next(), None);
-/// # Ok::<(), Error>(())
+/// let mut words: [c_ulong; 2] = [0, !0];
+/// let mut values = LineValues::new(&mut words);
+/// values.set(2, true);
+/// values.set(c_ulong::BITS + 1, false);
+/// values.set(1000, true); // Past the end: ignored.
+/// assert!(values.get(2) && !values.get(3) && !values.get(c_ulong::BITS + 1));
+/// assert_eq!(words, [0b100, !0b10]);
 /// ```
-pub fn line_values<'a>(
-    mask: &'a Bitmap,
-    bits: &'a Bitmap,
-) -> impl Iterator<Item = (u32, bool)> + 'a {
-    lines_in(mask).map(move |line| {
-        let at = line as usize;
-        (line, at < bits.len() && bits.next_bit(at) == Some(at))
-    })
+pub struct LineValues<'a> {
+    words: &'a mut [c_ulong],
+}
+
+impl<'a> LineValues<'a> {
+    /// Values kept in `words`.
+    pub fn new(words: &'a mut [c_ulong]) -> Self {
+        Self { words }
+    }
+
+    /// Records `value` for line `offset` (nothing if `offset` is past the end).
+    #[inline]
+    pub fn set(&mut self, offset: u32, value: bool) {
+        let (word, bit) = split(offset);
+        if let Some(w) = self.words.get_mut(word) {
+            if value {
+                *w |= 1 << bit;
+            } else {
+                *w &= !(1 << bit);
+            }
+        }
+    }
+
+    /// Returns the value recorded for line `offset` (`false` past the end).
+    #[inline]
+    pub fn get(&self, offset: u32) -> bool {
+        LineBits::new(self.words).contains(offset)
+    }
+}
+
+/// The word and the bit in it of line `offset` in a C bitmap.
+#[inline]
+fn split(offset: u32) -> (usize, u32) {
+    ((offset / c_ulong::BITS) as usize, offset % c_ulong::BITS)
 }
 
 /// A consumer's handle to one line of a Rust GPIO chip.
