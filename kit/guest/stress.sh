@@ -13,6 +13,8 @@ else
 	CYCLES=$((1000 * S)) UNLOADS=$((50 * S)) INJECT=2000
 	IOCTLS=$((1000000 * S)) WRITES=$((5000 * S))
 fi
+# A second argument sets the unbind/bind cycles alone (STRESS_CYCLES).
+[ -n "${2:-}" ] && CYCLES=$2
 ST=/build/kselftest/resmgr/resmgr-stress
 GPIO_DRV=/sys/bus/platform/drivers/gpio_sim_rs
 VREG_DRV=/sys/bus/platform/drivers/resmgr_test_regulator

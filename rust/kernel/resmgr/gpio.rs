@@ -4,9 +4,10 @@
 //!
 //! A driver implements [`GpioChipOps`] and calls [`register`] in probe. The chip is added to
 //! gpiolib with C operations shared by every Rust chip, except those on line values, which are
-//! built for the driver's type so that the hot path makes no dynamic call. gpiolib already calls a chip's
-//! operations only inside its own SRCU read section of the gpio device, and `gpiochip_remove()`
-//! unpublishes the chip and waits for those sections. So on unbind the chip is removed from
+//! built for the driver's type so that the hot path makes no dynamic call. gpiolib already
+//! calls a chip's operations only inside its own SRCU read section of the gpio device, and
+//! `gpiochip_remove()` unpublishes the chip and waits for those sections. So on unbind the chip
+//! is removed from
 //! gpiolib first, then the chip's provider shell is revoked (the fence for everyone else), and
 //! the callbacks reach the implementation without a read section of ours: gpiolib's proves the
 //! provider bound, and the uAPI path costs what it costs on a C chip. In-kernel consumers'

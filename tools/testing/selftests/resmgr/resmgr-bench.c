@@ -218,7 +218,8 @@ static void unbind_latency(double sync_us)
 		fprintf(stderr, "configfs chips failed\n");
 		exit(2);
 	}
-	printf("\nP3 sysfs unbind of a whole GPIO chip (us, best of 5; revocation + gpiochip_remove)\n");
+	printf("\nP3 sysfs unbind of a whole GPIO chip (us, best of 5; ");
+	printf("revocation + gpiochip_remove)\n");
 	u1 = unbind_us(RS_DRV, one, "bench-1-line", 1, 1);
 	u64 = unbind_us(RS_DRV, many, "bench-64-lines", 64, 1);
 	cu1 = unbind_us(C_DRV, c1, NULL, 1, 0);

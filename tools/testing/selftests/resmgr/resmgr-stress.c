@@ -50,7 +50,7 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define THREADS		8
 
-static volatile int stop;
+static int stop;
 
 struct tally {
 	long ok, enodev, enoent, other;
@@ -102,7 +102,7 @@ static void *handle_thread(void *arg)
 		t->last_other = errno;
 		return NULL;
 	}
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		int ret;
 
 		if (gpio <= 0) {
@@ -166,7 +166,7 @@ static void *uapi_thread(void *arg)
 	unsigned int n = 0;
 	long me = (long)(t - tallies) % 4;
 
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		struct gpio_v2_line_values vals = { .mask = 1 };
 		int ret;
 
@@ -219,7 +219,7 @@ static void *waiter_thread(void *arg)
 	int lookup_errs[] = { ENOENT, 0 };
 	int fd = open(DEV_PATH, O_RDWR);
 
-	while (fd >= 0 && !stop) {
+	while (fd >= 0 && !__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		long id = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, 0);
 		int ret;
 
@@ -289,7 +289,7 @@ static int run_cycles(long cycles)
 		bad_bind += !!write_str(GPIO_DRV "/bind", CHIP);
 		bad_bind += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i <= THREADS; i++) {
 		pthread_kill(th[i], SIGUSR1);
 		pthread_join(th[i], NULL);
@@ -303,15 +303,17 @@ static int run_cycles(long cycles)
 			fprintf(stderr, "thread %ld: unexpected errno %d\n",
 				i, t[i].last_other);
 	}
-	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), %ld unexpected, %ld failed binds\n",
-	       cycles, sum.ok, sum.enodev, sum.enoent, sum.other, bad_bind);
+	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), ",
+	       cycles, sum.ok, sum.enodev, sum.enoent);
+	printf("%ld unexpected, %ld failed binds\n", sum.other, bad_bind);
 	if (ioctl(kfd, RESMGR_TEST_KWORK_STOP, &kw)) {
 		perror("KWORK_STOP");
 		ret = 1;
 	} else {
-		printf("in-kernel consumers (%d work items): %llu ok, %llu ENODEV, %llu ENOENT, %llu unexpected (last errno %llu)\n",
+		printf("in-kernel consumers (%d work items): %llu ok, %llu ENODEV, %llu ENOENT, ",
 		       KWORKERS, (unsigned long long)kw.ok,
-		       (unsigned long long)kw.enodev, (unsigned long long)kw.enoent,
+		       (unsigned long long)kw.enodev, (unsigned long long)kw.enoent);
+		printf("%llu unexpected (last errno %llu)\n",
 		       (unsigned long long)kw.other, (unsigned long long)kw.last_other);
 		ret |= kw.other != 0 || kw.ok == 0;
 	}
@@ -323,8 +325,9 @@ static int run_cycles(long cycles)
 
 		if (!ioctl(fd, RESMGR_TEST_COUNTERS, &c)) {
 			/* Only this probe file is left, with no handle. */
-			printf("leak check: %llu open files (1 expected), %llu handles (0 expected)\n",
-			       (unsigned long long)c.files, (unsigned long long)c.handles);
+			printf("leak check: %llu open files (1 expected), ",
+			       (unsigned long long)c.files);
+			printf("%llu handles (0 expected)\n", (unsigned long long)c.handles);
 			ret |= c.files != 1 || c.handles != 0;
 		}
 		close(fd);
@@ -343,7 +346,7 @@ static int run_fuzz(long n)
 	srand(1234);
 	for (i = 0; i < n; i++) {
 		unsigned long cmd;
-		unsigned int nr, size, dir;
+		unsigned int nr, size, dir, type;
 		void *arg;
 		int ret;
 
@@ -360,8 +363,8 @@ static int run_fuzz(long n)
 				nr = 0x02;
 		dir = rand() % 4;
 		size = rand() % 4 ? (rand() % 64) : sizeof(struct resmgr_test_gpio_op);
-		cmd = rand() % 8 ? _IOC(dir, rand() % 16 ? RESMGR_TEST_MAGIC : rand() % 256, nr, size)
-				 : (unsigned long)rand();
+		type = rand() % 16 ? RESMGR_TEST_MAGIC : rand() % 256;
+		cmd = rand() % 8 ? _IOC(dir, type, nr, size) : (unsigned long)rand();
 		if ((cmd & 0xff00) == (RESMGR_TEST_MAGIC << 8) &&
 		    ((cmd & 0xff) == 0x08 || (cmd & 0xff) == 0x13))
 			continue;
