@@ -17,8 +17,8 @@
 //!
 //! Every device can be unbound and bound again through
 //! `/sys/bus/platform/drivers/gpio_sim_rs/{unbind,bind}`: from the unbind on, every open line
-//! request answers `ENODEV` (the chips' callbacks go through their provider shells), and a bind
-//! creates new chips.
+//! request answers `ENODEV` (gpiolib has removed the chips, and their provider shells are
+//! revoked), and a bind creates new chips.
 
 use core::{
     fmt::Write,
