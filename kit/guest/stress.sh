@@ -32,9 +32,11 @@ modprobe gpio_sim_rs chips=1 lines=8 && modprobe resmgr_test || exit 2
 echo clear > /sys/kernel/debug/kmemleak
 
 t=$(now)
-out=$($ST cycles $CYCLES 2>&1); rc=$?
+# Progress lines go to /results/stress-progress.txt as they come (the host
+# can follow a long run there); the row keeps the counts and the pace.
+out=$(set -o pipefail; $ST cycles $CYCLES 2>&1 | tee /results/stress-progress.txt); rc=$?
 row "unbind/bind under load" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
-	"$(echo "$out" | tr '\n' ' ') ($(($(now) - t)) s)"
+	"$(echo "$out" | grep -v '^progress: ' | tr '\n' ' ') ($(($(now) - t)) s)"
 
 # Module unload with files open: /dev/resmgr-test with a handle to a GPIO line
 # (through resmgr-ctl, which keeps its fds). The test device's module is pinned

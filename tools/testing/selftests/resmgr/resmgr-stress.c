@@ -7,7 +7,10 @@
  *                            /dev/resmgr-test handles and GPIO uAPI requests,
  *                            4 in-kernel consumers (work items, KWORK_START)
  *                            call through handles, and a reader waits in
- *                            WAIT_REVOKED at each unbind of the chip
+ *                            WAIT_REVOKED at each unbind of the chip;
+ *                            prints a progress line to stderr every
+ *                            twentieth of the run and the pace (ms per
+ *                            cycle) of the first and last twentieth
  *   resmgr-stress inject N   systematic fault injection (fail-nth) on the
  *                            bind of gpio_sim_rs.0, of the regulator and on
  *                            making a configfs chip live: the 1st, 2nd, ...
@@ -254,7 +257,8 @@ static int run_cycles(long cycles)
 	pthread_t th[THREADS + 1];
 	struct tally sum = { 0 };
 	struct resmgr_test_kwork kw;
-	long i, bad_bind = 0;
+	long i, bad_bind = 0, chunk = cycles / 20 ? cycles / 20 : 1;
+	long start, mark, first_pace = -1, last_pace = -1;
 	int fd, kfd, ret = 0;
 
 	sigaction(SIGUSR1, &sa, NULL);
@@ -283,11 +287,23 @@ static int run_cycles(long cycles)
 			perror("sched_setscheduler (cycles run at normal priority)");
 	}
 
+	start = mark = now_ms();
 	for (i = 0; i < cycles; i++) {
 		bad_bind += !!write_str(GPIO_DRV "/unbind", CHIP);
 		bad_bind += !!write_str(VREG_DRV "/unbind", "resmgr_test_regulator");
 		bad_bind += !!write_str(GPIO_DRV "/bind", CHIP);
 		bad_bind += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
+		if ((i + 1) % chunk == 0 || i + 1 == cycles) {
+			long t = now_ms(), n = (i % chunk) + 1;
+
+			/* A slowdown over the run shows as a rising pace. */
+			last_pace = (t - mark) / n;
+			if (first_pace < 0)
+				first_pace = last_pace;
+			fprintf(stderr, "progress: %ld/%ld cycles, %ld s, %ld ms/cycle, %ld failed binds\n",
+				i + 1, cycles, (t - start) / 1000, last_pace, bad_bind);
+			mark = t;
+		}
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i <= THREADS; i++) {
@@ -306,6 +322,8 @@ static int run_cycles(long cycles)
 	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), ",
 	       cycles, sum.ok, sum.enodev, sum.enoent);
 	printf("%ld unexpected, %ld failed binds\n", sum.other, bad_bind);
+	printf("pace: %ld ms/cycle in the first twentieth, %ld in the last\n",
+	       first_pace, last_pace);
 	if (ioctl(kfd, RESMGR_TEST_KWORK_STOP, &kw)) {
 		perror("KWORK_STOP");
 		ret = 1;
