@@ -627,7 +627,8 @@ pub fn register_with<T: GpioChipOps>(
     // SAFETY: The box is only unpinned to be unsized into a `KBox<dyn ErasedOps>`, which does not
     // move its contents; `GpioChip` never moves them out either (see its invariants).
     let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
-    register_erased(dev, config, ops, ValueOps::of::<T>())
+    // SAFETY: The value operations are built for `T`, the type behind `ops`.
+    unsafe { register_erased(dev, config, ops, ValueOps::of::<T>()) }
 }
 
 /// The C operations on line values, built for the implementation's type: gpiolib's hot path
@@ -655,9 +656,13 @@ impl ValueOps {
     }
 }
 
-/// The non-generic part of [`register_with`]; `values` must be `ValueOps::of::<T>()` for the
-/// type `T` behind `ops`.
-fn register_erased(
+/// The non-generic part of [`register_with`].
+///
+/// # Safety
+///
+/// `values` must be `ValueOps::of::<T>()` for the type `T` behind `ops`: its callbacks cast the
+/// implementation they find back to `T`.
+unsafe fn register_erased(
     dev: &Device<Bound>,
     config: ChipConfig,
     ops: KBox<dyn ErasedOps>,
@@ -744,6 +749,8 @@ fn register_erased(
                     }
                     (*slot).request = Some(request_callback);
                     (*slot).free = Some(free_callback);
+                    // INVARIANT: `values` is built for the type behind `provider` (the
+                    // function's safety requirement).
                     (*slot).get = Some(values.get);
                     (*slot).set = Some(values.set);
                     (*slot).get_multiple = values.get_multiple;

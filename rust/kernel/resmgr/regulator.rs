@@ -240,6 +240,7 @@ pub fn register<T: RegulatorOps>(
     register_erased(dev, name, voltages, ops)
 }
 
+/// The non-generic part of [`register`].
 fn register_erased(
     dev: &Device<Bound>,
     name: &CStr,
