@@ -64,7 +64,8 @@ row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
 
 # Fault injection on the probe and registration paths: systematic, through
 # fail-nth (resmgr-stress inject): the 1st, 2nd, ... allocation of a bind of
-# each provider and of making a configfs chip live fails, until a write needs
+# each provider, of making a configfs chip live, of an open of
+# /dev/resmgr-test and of loading each module fails, until the call needs
 # fewer; each failure must leave a state in which a plain retry works.
 # failslab and fail_page_alloc count every allocation (probability 0: only
 # fail-nth fails anything); no stack dump per injected failure.
@@ -73,7 +74,8 @@ for fa in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
 done
 echo 0 > /sys/kernel/debug/fail_page_alloc/min-order
 t=$(now)
-out=$($ST inject $INJECT 2>&1); rc=$?
+out=$(RESMGR_GPIO_KO=$(modinfo -n gpio_sim_rs) RESMGR_TEST_KO=$(modinfo -n resmgr_test) \
+	$ST inject $INJECT 2>&1); rc=$?
 row "fault injection (fail-nth)" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
 	"$(echo "$out" | tr '\n' ' ') ($(($(now) - t)) s)"
 

@@ -12,11 +12,14 @@
  *                            twentieth of the run and the pace (ms per
  *                            cycle) of the first and last twentieth
  *   resmgr-stress inject N   systematic fault injection (fail-nth) on the
- *                            bind of gpio_sim_rs.0, of the regulator and on
- *                            making a configfs chip live: the 1st, 2nd, ...
- *                            allocation fails, until a write needs fewer than
- *                            N; every failure must leave things so that a
- *                            plain retry works
+ *                            bind of gpio_sim_rs.0, of the regulator, on
+ *                            making a configfs chip live, on opening
+ *                            /dev/resmgr-test and on loading each module
+ *                            (their .ko paths in RESMGR_GPIO_KO and
+ *                            RESMGR_TEST_KO): the 1st, 2nd, ... allocation
+ *                            fails, until the call needs fewer than N; every
+ *                            failure must leave things so that a plain retry
+ *                            works
  *   resmgr-stress fuzz N     N random ioctls on /dev/resmgr-test
  *   resmgr-stress configfs N N random writes to gpio_sim_rs configfs attributes
  *
@@ -28,6 +31,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <linux/gpio.h>
 #include <linux/resmgr_test.h>
 #include <pthread.h>
@@ -38,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -47,6 +53,7 @@
 #define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
 #define VREG		"resmgr-test-vreg"
 #define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
+#define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
 #define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
 #define CFS_INJ		"/sys/kernel/config/gpio-sim-rs/inject"
 #define KWORKERS	4
@@ -287,7 +294,8 @@ static int run_cycles(long cycles)
 			perror("sched_setscheduler (cycles run at normal priority)");
 	}
 
-	start = mark = now_ms();
+	start = now_ms();
+	mark = start;
 	for (i = 0; i < cycles; i++) {
 		bad_bind += !!write_str(GPIO_DRV "/unbind", CHIP);
 		bad_bind += !!write_str(VREG_DRV "/unbind", "resmgr_test_regulator");
@@ -300,8 +308,9 @@ static int run_cycles(long cycles)
 			last_pace = (t - mark) / n;
 			if (first_pace < 0)
 				first_pace = last_pace;
-			fprintf(stderr, "progress: %ld/%ld cycles, %ld s, %ld ms/cycle, %ld failed binds\n",
-				i + 1, cycles, (t - start) / 1000, last_pace, bad_bind);
+			fprintf(stderr, "progress: %ld/%ld cycles, %ld s, ",
+				i + 1, cycles, (t - start) / 1000);
+			fprintf(stderr, "%ld ms/cycle, %ld failed binds\n", last_pace, bad_bind);
 			mark = t;
 		}
 	}
@@ -353,11 +362,33 @@ static int run_cycles(long cycles)
 	return ret || sum.other || bad_bind;
 }
 
+/*
+ * Commands the VFS answers itself on any file (do_vfs_ioctl()), before the
+ * driver sees them: not the driver's interface, and some would change the
+ * file (FIONBIO, FIOASYNC). The fuzzer does not send them.
+ */
+static const unsigned long vfs_cmds[] = {
+	FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE, FITHAW,
+	FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
+	FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR,
+	FS_IOC_GETFSUUID, FS_IOC_GETFSSYSFSPATH,
+};
+
+static int vfs_cmd(unsigned long cmd)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(vfs_cmds); k++)
+		if (cmd == vfs_cmds[k])
+			return 1;
+	return 0;
+}
+
 static int run_fuzz(long n)
 {
 	static const unsigned int skip[] = { 0x08, 0x13 };	/* blocking, bench */
 	unsigned char buf[256];
-	long i, ok = 0, expected = 0, other = 0;
+	long i, ok = 0, expected = 0, other = 0, vfs = 0;
 	int fd = -1;
 	size_t k;
 
@@ -386,6 +417,10 @@ static int run_fuzz(long n)
 		if ((cmd & 0xff00) == (RESMGR_TEST_MAGIC << 8) &&
 		    ((cmd & 0xff) == 0x08 || (cmd & 0xff) == 0x13))
 			continue;
+		if (vfs_cmd(cmd)) {
+			vfs++;
+			continue;
+		}
 		for (k = 0; k < sizeof(buf); k++)
 			buf[k] = rand();
 		/* Labels: printable, so a lookup names something plausible. */
@@ -426,8 +461,9 @@ static int run_fuzz(long n)
 	}
 	if (fd >= 0)
 		close(fd);
-	printf("fuzz %ld ioctls: %ld ok, %ld documented errors, %ld unexpected\n",
+	printf("fuzz %ld ioctls: %ld ok, %ld documented errors, %ld unexpected, ",
 	       n, ok, expected, other);
+	printf("%ld VFS commands not sent\n", vfs);
 	return other != 0;
 }
 
@@ -509,35 +545,46 @@ static int run_configfs(long n)
  */
 struct inject_target {
 	const char *name;
-	const char *path;	/* the write that gets the failure */
+	const char *path;	/* the write that gets the failure, */
 	const char *value;
-	int (*reset)(void);	/* back to the state before the write */
-	int (*check)(void);	/* after a plain write: 0 if the result works */
+	int (*call)(void);	/* or the call, if path is NULL */
+	int (*reset)(void);	/* back to the state before the call */
+	int (*check)(void);	/* after a plain call: 0 if the result works */
 };
 
-/* Writes @value to @path with the @nth allocation failing; *@fired if it did. */
-static int armed_write(const char *path, const char *value, long nth, int *fired)
+/* The target's call, unarmed. 0 or a negative errno. */
+static int target_call(const struct inject_target *tg)
 {
-	int fd, nfd, ret = 0;
+	return tg->path ? write_str(tg->path, tg->value) : tg->call();
+}
+
+/* The target's call with the @nth allocation failing; *@fired if it did. */
+static int armed_call(const struct inject_target *tg, long nth, int *fired)
+{
+	int fd = -1, nfd, ret = 0;
 	char buf[24];
 	ssize_t len;
 
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
+	/* A write's file is opened first: its points are not the write's. */
+	if (tg->path) {
+		fd = open(tg->path, O_WRONLY);
+		if (fd < 0)
+			return -errno;
+	}
 	nfd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nfd < 0) {
 		ret = -errno;
-		close(fd);
-		return ret;
+		goto out_fd;
 	}
 	len = snprintf(buf, sizeof(buf), "%ld", nth);
 	if (write(nfd, buf, len) != len) {
 		ret = -errno;
 		goto out;
 	}
-	if (write(fd, value, strlen(value)) < 0)
-		ret = -errno;
+	if (tg->path)
+		ret = write(fd, tg->value, strlen(tg->value)) < 0 ? -errno : 0;
+	else
+		ret = tg->call();
 	len = pread(nfd, buf, sizeof(buf) - 1, 0);
 	buf[len > 0 ? len : 0] = 0;
 	*fired = len > 0 && atol(buf) == 0;
@@ -545,7 +592,9 @@ static int armed_write(const char *path, const char *value, long nth, int *fired
 		ret = ret ?: -EIO;
 out:
 	close(nfd);
-	close(fd);
+out_fd:
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 
@@ -635,11 +684,131 @@ static int live_check(void)
 	return -EIO;
 }
 
+/* The file an open of /dev/resmgr-test left, if any. */
+static int held_fd = -1;
+
+static int dev_open(void)
+{
+	held_fd = open(DEV_PATH, O_RDWR);
+	return held_fd < 0 ? -errno : 0;
+}
+
+static int dev_reset(void)
+{
+	if (held_fd >= 0)
+		close(held_fd);
+	held_fd = -1;
+	return 0;
+}
+
+/* The open file works, and it is the only one the driver counts. */
+static int dev_check(void)
+{
+	struct resmgr_test_counters c;
+
+	if (held_fd < 0 || ioctl(held_fd, RESMGR_TEST_COUNTERS, &c))
+		return -EIO;
+	if (c.files == 1 && c.handles == 0)
+		return 0;
+	fprintf(stderr, "open: %llu files, %llu handles (1, 0 expected)\n",
+		(unsigned long long)c.files, (unsigned long long)c.handles);
+	return -EIO;
+}
+
+/* A module's .ko, opened before the armed call (its points are not ours). */
+struct module_file {
+	const char *name, *env, *params;
+	int fd;
+};
+
+static struct module_file gpio_ko = { "gpio_sim_rs", "RESMGR_GPIO_KO", "chips=1 lines=8", -1 };
+static struct module_file test_ko = { "resmgr_test", "RESMGR_TEST_KO", "", -1 };
+
+static int module_reset(struct module_file *m)
+{
+	const char *path = getenv(m->env);
+
+	if (syscall(SYS_delete_module, m->name, O_NONBLOCK) && errno != ENOENT)
+		return -errno;
+	if (m->fd < 0) {
+		m->fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		if (m->fd < 0) {
+			fprintf(stderr, "%s: no module file (%s)\n", m->name, m->env);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int module_load(struct module_file *m)
+{
+	return syscall(SYS_finit_module, m->fd, m->params, 0) ? -errno : 0;
+}
+
+static int gpio_ko_reset(void)
+{
+	return module_reset(&gpio_ko);
+}
+
+static int gpio_ko_load(void)
+{
+	return module_load(&gpio_ko);
+}
+
+static int test_ko_reset(void)
+{
+	return module_reset(&test_ko);
+}
+
+static int test_ko_load(void)
+{
+	return module_load(&test_ko);
+}
+
+/*
+ * A module loads even when the probe of its device fails (the driver core
+ * does not fail the load for it): the device is then left unbound, and a
+ * plain bind must work.
+ */
+static int bind_if_unbound(const char *drv, const char *dev)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", drv, dev);
+	if (bound(path))
+		return 0;
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	return write_str(path, dev);
+}
+
+/* Loaded: the chip answers, once bound. */
+static int gpio_ko_check(void)
+{
+	return bind_if_unbound(GPIO_DRV, CHIP) ?: gpio_check();
+}
+
+/*
+ * Loaded: once bound (the platform device that registers /dev/resmgr-test
+ * and the regulator), the test device opens with no file left over and the
+ * regulator reads.
+ */
+static int test_ko_check(void)
+{
+	int ret = bind_if_unbound(TEST_DRV, "resmgr_test") ?: dev_open() ?: dev_check();
+
+	dev_reset();
+	return ret ?: bind_if_unbound(VREG_DRV, "resmgr_test_regulator") ?: vreg_check();
+}
+
 static const struct inject_target targets[] = {
-	{ "bind gpio_sim_rs.0", GPIO_DRV "/bind", CHIP, gpio_reset, gpio_check },
-	{ "bind the regulator", VREG_DRV "/bind", "resmgr_test_regulator",
+	{ "bind gpio_sim_rs.0", GPIO_DRV "/bind", CHIP, NULL, gpio_reset, gpio_check },
+	{ "bind the regulator", VREG_DRV "/bind", "resmgr_test_regulator", NULL,
 	  vreg_reset, vreg_check },
-	{ "configfs live", CFS_INJ "/live", "1", live_reset, live_check },
+	{ "configfs live", CFS_INJ "/live", "1", NULL, live_reset, live_check },
+	{ "open /dev/resmgr-test", NULL, NULL, dev_open, dev_reset, dev_check },
+	/* Without the configfs chip: an item there pins gpio_sim_rs. */
+	{ "load gpio_sim_rs", NULL, NULL, gpio_ko_load, gpio_ko_reset, gpio_ko_check },
+	{ "load resmgr_test", NULL, NULL, test_ko_load, test_ko_reset, test_ko_check },
 };
 
 static int run_inject(long max)
@@ -656,6 +825,15 @@ static int run_inject(long max)
 		long n, failed = 0, absorbed = 0, bad = 0;
 		int errs[8] = { 0 }, nerr[8] = { 0 }, k, done = 0;
 
+		if (tg->call == gpio_ko_load) {
+			/* Unpin both modules: an open file, a configfs item. */
+			dev_reset();
+			live_reset();
+			if (rmdir(CFS_INJ "/bank") || rmdir(CFS_INJ)) {
+				perror("configfs cleanup");
+				bad_total++;
+			}
+		}
 		for (n = 1; n <= max && !done; n++) {
 			int fired = 0, ret, again;
 
@@ -663,12 +841,12 @@ static int run_inject(long max)
 				bad++;
 				break;
 			}
-			ret = armed_write(tg->path, tg->value, n, &fired);
+			ret = armed_call(tg, n, &fired);
 			if (!fired) {
-				/* The write passed fewer than n points: all covered. */
+				/* The call passed fewer than n points: all covered. */
 				done = 1;
 				if (ret || tg->check()) {
-					fprintf(stderr, "%s: plain write %d\n", tg->name, ret);
+					fprintf(stderr, "%s: plain call %d\n", tg->name, ret);
 					bad++;
 				}
 				break;
@@ -691,7 +869,7 @@ static int run_inject(long max)
 				nerr[k]++;
 			}
 			/* Failed cleanly: a plain retry works. */
-			again = tg->reset() ?: write_str(tg->path, tg->value) ?: tg->check();
+			again = tg->reset() ?: target_call(tg) ?: tg->check();
 			if (again) {
 				fprintf(stderr, "%s: failed point %ld (errno %d), retry: %d\n",
 					tg->name, n, -ret, again);
@@ -708,22 +886,26 @@ static int run_inject(long max)
 		printf("), %ld absorbed, %ld bad\n", absorbed, bad);
 		bad_total += bad;
 	}
-	live_reset();
-	/* Both providers bound again, as the next stages expect. */
+	/* Both modules loaded and both providers bound, as the next stages expect. */
+	dev_reset();
+	for (t = 0; t < 2; t++) {
+		int ret = module_load(t ? &test_ko : &gpio_ko);
+
+		bad_total += ret && ret != -EEXIST;
+	}
 	if (!bound(GPIO_DRV "/" CHIP))
 		bad_total += !!write_str(GPIO_DRV "/bind", CHIP);
 	if (!bound(VREG_DRV "/resmgr_test_regulator"))
 		bad_total += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
-	if (rmdir(CFS_INJ "/bank") || rmdir(CFS_INJ)) {
-		perror("configfs cleanup");
-		bad_total++;
-	}
 	return bad_total != 0;
 }
 
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 100;
+
+	/* Keep what was printed if the run dies in the kernel (an oops kills it). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (argc > 1 && !strcmp(argv[1], "cycles"))
 		return run_cycles(n);
