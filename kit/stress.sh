@@ -17,10 +17,14 @@ rm -f "$HB/results/stress.txt" "$HB/results/stress-progress.txt"
 VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_APPEND="kmemleak=on" \
   "$KIT/vm.sh" "bash /repo/kit/guest/stress.sh ${STRESS_SCALE:-1} ${STRESS_CYCLES:-}" > "$HB/stress-console.log" 2>&1 || rc=$?
 grep -A40 '^vm: ' "$HB/stress-console.log" || true
-# The default run's table is results/stress-latest.txt; a longer run's is kept beside it.
+# The default run's table is results/stress-latest.txt; a longer run's is kept
+# beside it; a smoke run's (scale 0) is only printed.
 name=stress-latest
 [ "${STRESS_SCALE:-1}" = 1 ] && [ -z "${STRESS_CYCLES:-}" ] || name=stress-long-latest
-if [ -f "$HB/results/stress.txt" ]; then
+[ "${STRESS_SCALE:-1}" = 0 ] && [ -z "${STRESS_CYCLES:-}" ] && name=
+if [ -f "$HB/results/stress.txt" ] && [ -z "$name" ]; then
+  cat "$HB/results/stress.txt"
+elif [ -f "$HB/results/stress.txt" ]; then
   mkdir -p "$REPO/results"
   { echo "# make stress, $(date -u +%F), scale ${STRESS_SCALE:-1}${STRESS_CYCLES:+, $STRESS_CYCLES cycles}, $(uname -m) host with $(nproc) cores, QEMU, ${VM_CPUS:-2} vCPUs, test kernel (KASAN, lockdep, kmemleak), guest status $rc"
     cat "$HB/results/stress.txt"; } > "$REPO/results/$name.txt"
