@@ -893,10 +893,8 @@ static int run_inject(long max)
 
 		bad_total += ret && ret != -EEXIST;
 	}
-	if (!bound(GPIO_DRV "/" CHIP))
-		bad_total += !!write_str(GPIO_DRV "/bind", CHIP);
-	if (!bound(VREG_DRV "/resmgr_test_regulator"))
-		bad_total += !!write_str(VREG_DRV "/bind", "resmgr_test_regulator");
+	bad_total += !!bind_if_unbound(GPIO_DRV, CHIP);
+	bad_total += !!bind_if_unbound(VREG_DRV, "resmgr_test_regulator");
 	return bad_total != 0;
 }
 
