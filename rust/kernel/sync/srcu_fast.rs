@@ -15,11 +15,16 @@ use crate::{
     bindings,
     error::to_result,
     prelude::*,
-    sync::LockClassKey,
+    sync::{
+        Arc,
+        Completion,
+        LockClassKey, //
+    },
     types::{
         NotThreadSafe,
         Opaque, //
     },
+    workqueue,
 };
 
 use pin_init::pin_data;
@@ -118,6 +123,63 @@ impl SrcuFast {
     pub fn synchronize_expedited(&self) {
         // SAFETY: By the type invariants, `self` contains a valid `struct srcu_struct`.
         unsafe { bindings::synchronize_srcu_expedited(self.inner.get()) };
+    }
+
+    /// Runs `f` while an expedited grace period elapses, and returns once both are done.
+    ///
+    /// The grace period is waited for on a worker of the system unbound workqueue, so a
+    /// teardown that sleeps on grace periods of its own costs the longer of the two, not their
+    /// sum. Like [`Self::synchronize_expedited`], every reader that entered the domain before
+    /// the call has left it when this returns. If the worker cannot be allocated, `f` runs first
+    /// and the grace period is waited for here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::{new_srcu_fast, SrcuFast};
+    ///
+    /// let srcu = KBox::pin_init(new_srcu_fast!("example"), GFP_KERNEL)?;
+    /// let lines = srcu.synchronize_expedited_during(|| 64u32);
+    /// assert_eq!(lines, 64);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn synchronize_expedited_during<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.spawn_synchronize_expedited() {
+            Ok(done) => {
+                let ret = f();
+                done.wait_for_completion();
+                ret
+            }
+            Err(_) => {
+                let ret = f();
+                self.synchronize_expedited();
+                ret
+            }
+        }
+    }
+
+    /// Queues a worker that waits for an expedited grace period, then completes the result.
+    ///
+    /// Not generic, so the worker's code is in this crate whatever the caller's crate is: a
+    /// module may be unloaded once its caller returns, while the worker is still returning.
+    /// The caller must wait for the completion before `self` may go away.
+    fn spawn_synchronize_expedited(&self) -> Result<Arc<Completion>> {
+        /// The domain, for the worker.
+        struct Domain(*const SrcuFast);
+        // SAFETY: `SrcuFast` is `Sync`, and the worker only calls `synchronize_expedited()`.
+        unsafe impl Send for Domain {}
+
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let (domain, signal) = (Domain(self), done.clone());
+        workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+            // Moves the whole `Domain` in: a closure would capture only its (not `Send`) field.
+            let domain = domain;
+            // SAFETY: The caller waits for `done` before `self` may go away, and `done` is
+            // completed only after this use of `self`.
+            unsafe { &*domain.0 }.synchronize_expedited();
+            signal.complete_all();
+        })?;
+        Ok(done)
     }
 }
 
