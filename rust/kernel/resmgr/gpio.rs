@@ -6,12 +6,13 @@
 //! gpiolib with C operations shared by every Rust chip, except those on line values, which are
 //! built for the driver's type so that the hot path makes no dynamic call. gpiolib already
 //! calls a chip's operations only inside its own SRCU read section of the gpio device, and
-//! `gpiochip_remove()` unpublishes the chip and waits for those sections. So on unbind the chip
-//! is removed from
-//! gpiolib first, then the chip's provider shell is revoked (the fence for everyone else), and
-//! the callbacks reach the implementation without a read section of ours: gpiolib's proves the
-//! provider bound, and the uAPI path costs what it costs on a C chip. In-kernel consumers'
-//! [`Line`]s and the per-line sysfs files go through the shell and get `ENODEV` after the unbind.
+//! `gpiochip_remove()` unpublishes the chip and waits for those sections. So on unbind the
+//! chip's provider shell is revoked (the fence for everyone else) with the chip's removal from
+//! gpiolib inside the revocation: the implementation is dropped only after both the removal and
+//! our grace period, which run at the same time. The callbacks reach the implementation without
+//! a read section of ours: gpiolib's proves the provider bound, and the uAPI path costs what it
+//! costs on a C chip. In-kernel consumers' [`Line`]s and the per-line sysfs files go through the
+//! shell and get `ENODEV` after the unbind.
 //!
 //! [`register_with`] takes a [`ChipConfig`] with more: line names, invalid lines, hogs, per-line
 //! sysfs directories (served through the shell too) and edge events through a simulated interrupt
@@ -593,8 +594,9 @@ unsafe impl Sync for Registration {}
 
 /// Registers a GPIO chip with `ngpio` lines, labelled `label`, for the bound device `dev`.
 ///
-/// The chip is removed from gpiolib when `dev` is unbound, then its provider is revoked: from then
-/// on gpiolib answers `ENODEV` for the chip (it has none) and so does every [`Line`] call. The
+/// The chip's provider is revoked when `dev` is unbound, and the chip removed from gpiolib during
+/// the revocation: from then on gpiolib answers `ENODEV` for the chip (it has none) and so does
+/// every [`Line`] call. The
 /// chip is also listed under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that
 /// label).
 pub fn register<T: GpioChipOps>(
@@ -864,13 +866,15 @@ impl PinnedDrop for Registration {
             // SAFETY: By the type invariants `desc` was requested on our chip, still registered.
             unsafe { bindings::gpiochip_free_own_desc(desc) };
         }
-        // SAFETY: By the type invariants the chip is registered. Its interrupts (if any) stay
-        // mapped until `events` is dropped, after this.
-        unsafe { bindings::gpiochip_remove(this.chip.get()) };
-        // Then the fence: no gpiolib callback can reach the implementation any more (see
-        // `with_chip`), and `Line` calls get `ENODEV` from now on. The implementation is
-        // dropped here.
-        this.provider.shell().revoke();
+        let chip = this.chip.get();
+        // The fence, with the chip's removal inside it: `Line` calls get `ENODEV` from now on,
+        // and gpiolib's callbacks too (see `with_chip`). The removal waits for gpiolib's readers
+        // while a worker waits for ours, and the implementation is dropped after both.
+        this.provider.shell().revoke_during(|| {
+            // SAFETY: By the type invariants the chip is registered. Its interrupts (if any)
+            // stay mapped until `events` is dropped, after this.
+            unsafe { bindings::gpiochip_remove(chip) };
+        });
     }
 }
 
@@ -892,10 +896,11 @@ unsafe fn with_chip<R>(
     // registration; only the fields are borrowed, never the (possibly still initialising) whole
     // structure.
     let (provider, events) = unsafe { (&(*reg).provider, &(*reg).events) };
-    // The shell is revoked only when the registration is dropped, after `gpiochip_remove()`,
-    // which unpublishes the chip and waits for gpiolib's read sections.
+    // The shell is revoked only when the registration is dropped, and that revocation runs
+    // `gpiochip_remove()`, which unpublishes the chip and waits for gpiolib's read sections,
+    // before it returns.
     // SAFETY: Per the safety requirements this runs inside such a section (or during the add,
-    // before any revocation), so the shell is not revoked before this function returns.
+    // before any revocation), so no revocation returns before this function does.
     let chip = unsafe { provider.shell().access_unchecked() }?;
     chip.check(offset)?;
     f(chip, offset, events)

@@ -177,6 +177,60 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn revoke_during_runs_teardown_inside_the_fence() -> Result {
+        let drops = counter()?;
+        let shell = Shell::new(Gadget::new(9, &drops))?;
+        // Teardown runs, pointer seen cleared in it, drops seen in it.
+        let (torn, cleared, drops_seen) = (counter()?, counter()?, counter()?);
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let returned = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+
+        let guard = shell.read()?;
+        {
+            let (shell, drops, done, returned) =
+                (shell.clone(), drops.clone(), done.clone(), returned.clone());
+            let (torn, cleared, drops_seen) = (torn.clone(), cleared.clone(), drops_seen.clone());
+            workqueue::system().try_spawn(GFP_KERNEL, move || {
+                let revoked = shell.revoke_during(|| {
+                    cleared.store(u32::from(shell.is_revoked()), Ordering::Relaxed);
+                    drops_seen.store(drops.load(Ordering::Relaxed), Ordering::Relaxed);
+                    torn.fetch_add(1, Ordering::Release);
+                });
+                returned.store(revoked, Ordering::Release);
+                done.complete_all();
+            })?;
+        }
+        // The teardown runs while our reader is still inside: the pointer is already cleared,
+        // the implementation not yet dropped, and the revocation does not return.
+        let mut waited = 0;
+        while torn.load(Ordering::Acquire) == 0 && waited < 2000 {
+            fsleep(Delta::from_millis(1));
+            waited += 1;
+        }
+        assert_eq!(torn.load(Ordering::Acquire), 1);
+        assert_eq!(cleared.load(Ordering::Relaxed), 1);
+        assert_eq!(drops_seen.load(Ordering::Relaxed), 0);
+        fsleep(Delta::from_millis(200));
+        assert!(!returned.load(Ordering::Acquire));
+        assert_eq!(guard.read(), 9);
+        assert_eq!(drops.load(Ordering::Relaxed), 0);
+
+        drop(guard);
+        done.wait_for_completion();
+        assert!(returned.load(Ordering::Acquire));
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+
+        // On a revoked shell the teardown still runs, once, and nothing else happens.
+        let again = torn.clone();
+        assert!(!shell.revoke_during(move || {
+            again.fetch_add(1, Ordering::Relaxed);
+        }));
+        assert_eq!(torn.load(Ordering::Relaxed), 2);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        Ok(())
+    }
+
     struct CountNotice(AtomicU32);
 
     impl RevokeNotify for CountNotice {

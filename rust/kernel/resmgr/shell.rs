@@ -47,6 +47,8 @@ pub(crate) struct State<T: Send + Sync + 'static> {
 /// - A non-null value loaded from `imp` inside a read-side critical section of `srcu` stays
 ///   valid until that section ends: [`Shell::revoke`] clears `imp` and waits for a grace period
 ///   of `srcu` before dropping the `T`.
+/// - The `T` is dropped only by the revocation that cleared `imp`, as its last step before it
+///   returns, or by the shell's destructor.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Shell<T: Send + Sync + 'static> {
     #[pin]
@@ -119,7 +121,9 @@ impl<T: Send + Sync + 'static> Shell<T> {
     ///
     /// # Safety
     ///
-    /// The caller must guarantee that the shell is not revoked for the returned lifetime.
+    /// The caller must guarantee that no revocation of the shell returns within the returned
+    /// lifetime: either none starts, or it cannot return before the lifetime ends (the
+    /// `teardown` of [`Shell::revoke_during`] waits for the caller).
     #[inline]
     pub(crate) unsafe fn access_unchecked(&self) -> Result<&T> {
         let imp = self.imp.load(Ordering::Acquire);
@@ -127,8 +131,8 @@ impl<T: Send + Sync + 'static> Shell<T> {
             return Err(ENODEV);
         }
         // SAFETY: `imp` is non-null, so by the type invariants it points to a valid `T` that
-        // is only dropped by a revocation, which the caller guarantees does not happen for
-        // the returned lifetime.
+        // is only dropped by a revocation just before it returns, which the caller guarantees
+        // does not happen within the returned lifetime.
         Ok(unsafe { &*imp })
     }
 
@@ -147,10 +151,29 @@ impl<T: Send + Sync + 'static> Shell<T> {
     ///
     /// Must not be called from inside a read-side critical section of this shell.
     pub(crate) fn revoke(&self) -> bool {
+        self.fence(None::<fn()>)
+    }
+
+    /// [`Shell::revoke`], running `teardown` while the grace period elapses.
+    ///
+    /// `teardown` runs once the implementation pointer is cleared, on the calling thread, while
+    /// a worker waits for the grace period; the implementation is dropped after both. So a
+    /// subsystem's own removal (which waits for its own readers, who may hold a reference from
+    /// [`Shell::access_unchecked`]) costs the longer of the two waits, not their sum.
+    /// `teardown` runs exactly once, also when the shell was already revoked.
+    pub(crate) fn revoke_during(&self, teardown: impl FnOnce()) -> bool {
+        self.fence(Some(teardown))
+    }
+
+    /// The revocation fence, with an optional teardown run during the grace period.
+    fn fence(&self, teardown: Option<impl FnOnce()>) -> bool {
         crate::task::might_sleep();
         let _fence = self.revoke_lock.lock();
         let raw = self.imp.swap(ptr::null_mut(), Ordering::AcqRel);
         if raw.is_null() {
+            if let Some(teardown) = teardown {
+                teardown();
+            }
             return false;
         }
 
@@ -165,10 +188,15 @@ impl<T: Send + Sync + 'static> Shell<T> {
         self.revoked_cv.notify_all();
         notices.notify_all();
 
-        self.srcu.synchronize_expedited();
+        match teardown {
+            Some(teardown) => self.srcu.synchronize_expedited_during(teardown),
+            None => self.srcu.synchronize_expedited(),
+        }
 
+        // INVARIANT: The `T` is dropped as the last step of the revocation that cleared `imp`.
         // SAFETY: This call swapped `raw` out (no later reader loads it), the grace period above
-        // waited for every earlier reader, and by the type invariants it is a `KBox::into_raw()`.
+        // waited for every earlier reader, the teardown (if any) has returned, and by the type
+        // invariants `raw` is a `KBox::into_raw()`.
         drop(unsafe { KBox::from_raw(raw) });
         true
     }
