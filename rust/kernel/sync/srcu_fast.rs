@@ -144,26 +144,25 @@ impl SrcuFast {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn synchronize_expedited_during<R>(&self, f: impl FnOnce() -> R) -> R {
-        match self.spawn_synchronize_expedited() {
-            Ok(done) => {
-                let ret = f();
-                done.wait_for_completion();
-                ret
-            }
-            Err(_) => {
-                let ret = f();
-                self.synchronize_expedited();
-                ret
-            }
+        // SAFETY: The completion is waited for below, before `self` can go away.
+        let done = unsafe { self.spawn_synchronize_expedited() };
+        let ret = f();
+        match done {
+            Ok(done) => done.wait_for_completion(),
+            Err(_) => self.synchronize_expedited(),
         }
+        ret
     }
 
     /// Queues a worker that waits for an expedited grace period, then completes the result.
     ///
     /// Not generic, so the worker's code is in this crate whatever the caller's crate is: a
     /// module may be unloaded once its caller returns, while the worker is still returning.
-    /// The caller must wait for the completion before `self` may go away.
-    fn spawn_synchronize_expedited(&self) -> Result<Arc<Completion>> {
+    ///
+    /// # Safety
+    ///
+    /// On success, the caller must wait for the returned completion before `self` may go away.
+    unsafe fn spawn_synchronize_expedited(&self) -> Result<Arc<Completion>> {
         /// The domain, for the worker.
         struct Domain(*const SrcuFast);
         // SAFETY: `SrcuFast` is `Sync`, and the worker only calls `synchronize_expedited()`.
@@ -174,8 +173,8 @@ impl SrcuFast {
         workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
             // Moves the whole `Domain` in: a closure would capture only its (not `Send`) field.
             let domain = domain;
-            // SAFETY: The caller waits for `done` before `self` may go away, and `done` is
-            // completed only after this use of `self`.
+            // SAFETY: Per the function's safety requirements `self` stays valid until `done` is
+            // completed, which happens only after this use of it.
             unsafe { &*domain.0 }.synchronize_expedited();
             signal.complete_all();
         })?;
