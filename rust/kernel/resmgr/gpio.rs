@@ -596,9 +596,8 @@ unsafe impl Sync for Registration {}
 ///
 /// The chip's provider is revoked when `dev` is unbound, and the chip removed from gpiolib during
 /// the revocation: from then on gpiolib answers `ENODEV` for the chip (it has none) and so does
-/// every [`Line`] call. The
-/// chip is also listed under `label` for [`Line::lookup`] (`EEXIST` if another Rust chip has that
-/// label).
+/// every [`Line`] call. The chip is also listed under `label` for [`Line::lookup`] (`EEXIST` if
+/// another Rust chip has that label).
 pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
     label: &CStr,
