@@ -185,29 +185,35 @@ impl<T: Send + Sync + 'static> Registry<T> {
             .ok_or(ENOENT)
     }
 
-    /// Returns the number of listed providers.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::{define_resource_registry, resmgr::Provider};
-    ///
-    /// define_resource_registry!(PUMPS: u32);
-    ///
-    /// assert!(PUMPS.is_empty());
-    /// let p = Provider::new(1u32)?;
-    /// p.register(&PUMPS, c"pump0")?;
-    /// assert_eq!(PUMPS.len(), 1);
-    /// drop(p);
-    /// assert!(PUMPS.is_empty());
-    /// # Ok::<(), Error>(())
-    /// ```
     /// Returns a handle to the first bound provider for which `pred` returns `Some`, with what it
     /// returned; `ENOENT` if there is none.
     ///
     /// `pred` runs inside each provider's read-side critical section, under the registry's lock:
     /// it must not sleep for long. Like [`Registry::lookup`], this belongs in probe, open and
     /// request paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{define_resource_registry, resmgr::Provider};
+    ///
+    /// define_resource_registry!(TANKS: u32);
+    ///
+    /// let small = Provider::new(5u32)?;
+    /// small.register(&TANKS, c"small")?;
+    /// let big = Provider::new(40u32)?;
+    /// big.register(&TANKS, c"big")?;
+    ///
+    /// // The first tank that holds more than 10 litres, and its size.
+    /// let (tank, litres) = TANKS.find(|&l| (l > 10).then_some(l))?;
+    /// assert_eq!(litres, 40);
+    /// assert_eq!(*tank.access()?, 40);
+    ///
+    /// drop(big);
+    /// assert_eq!(TANKS.find(|&l| (l > 10).then_some(l)).err(), Some(ENOENT));
+    /// assert_eq!(tank.access().err(), Some(ENODEV));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn find<R>(&'static self, mut pred: impl FnMut(&T) -> Option<R>) -> Result<(Handle<T>, R)> {
         let mut locked = self.lock();
         for e in locked.entries().iter() {
