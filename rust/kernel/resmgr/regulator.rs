@@ -173,17 +173,21 @@ unsafe impl Sync for Registration {}
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // The fence first: no operation is inside the driver when it returns.
-        self.provider.shell().revoke();
         let rdev = self.rdev.as_ptr();
-        // SAFETY: By the type invariants `rdev` is registered. Our reference keeps it allocated
-        // after `regulator_unregister()`, so that its consumer count can be read and the block's
-        // release attached to it.
-        let open = unsafe {
-            bindings::get_device(&raw mut (*rdev).dev);
-            bindings::regulator_unregister(rdev);
-            ptr::read_volatile(&raw const (*rdev).open_count)
-        };
+        let mut open = 0;
+        // The fence, with the unregistration inside it: from now on every operation gets
+        // `ENODEV`, the core's removal runs while a worker waits for the operations already
+        // inside, and the implementation is dropped after both. The block outlives the fence.
+        self.provider.shell().revoke_during(|| {
+            // SAFETY: By the type invariants `rdev` is registered. Our reference keeps it
+            // allocated after `regulator_unregister()`, so that its consumer count can be read
+            // and the block's release attached to it.
+            open = unsafe {
+                bindings::get_device(&raw mut (*rdev).dev);
+                bindings::regulator_unregister(rdev);
+                ptr::read_volatile(&raw const (*rdev).open_count)
+            };
+        });
         let block = self.block.as_ptr();
         let kept = if open == 0 {
             // SAFETY: Unregistered and no consumer left: the core no longer uses the block.
