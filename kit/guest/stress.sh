@@ -63,10 +63,11 @@ row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
 	"$n x (resmgr_test pinned, gpio_sim_rs unloaded under a handle), $bad failures ($(($(now) - t)) s)"
 
 # Fault injection on the probe and registration paths: systematic, through
-# fail-nth (resmgr-stress inject): the 1st, 2nd, ... allocation of a bind of
-# each provider, of making a configfs chip live, of an open of
-# /dev/resmgr-test and of loading each module fails, until the call needs
-# fewer; each failure must leave a state in which a plain retry works.
+# fail-nth (resmgr-stress inject): the 1st, 2nd, ... allocation of a bind
+# and of an unbind of each provider (the revocation's worker among them), of
+# making a configfs chip live, of an open of /dev/resmgr-test and of loading
+# each module fails, until the call needs fewer; each failure must leave a
+# state in which a plain retry works (an unbind must still unbind).
 # failslab and fail_page_alloc count every allocation (probability 0: only
 # fail-nth fails anything); no stack dump per injected failure.
 for fa in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do

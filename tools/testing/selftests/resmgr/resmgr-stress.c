@@ -12,14 +12,16 @@
  *                            twentieth of the run and the pace (ms per
  *                            cycle) of the first and last twentieth
  *   resmgr-stress inject N   systematic fault injection (fail-nth) on the
- *                            bind of gpio_sim_rs.0, of the regulator, on
- *                            making a configfs chip live, on opening
+ *                            bind and the unbind of gpio_sim_rs.0 and of
+ *                            the regulator, on making a configfs chip
+ *                            live, on opening
  *                            /dev/resmgr-test and on loading each module
  *                            (their .ko paths in RESMGR_GPIO_KO and
  *                            RESMGR_TEST_KO): the 1st, 2nd, ... allocation
  *                            fails, until the call needs fewer than N; every
  *                            failure must leave things so that a plain retry
- *                            works
+ *                            works (an unbind absorbs its failures: the
+ *                            device must end unbound and bind again)
  *   resmgr-stress fuzz N     N random ioctls on /dev/resmgr-test
  *   resmgr-stress configfs N N random writes to gpio_sim_rs configfs attributes
  *
@@ -800,10 +802,50 @@ static int test_ko_check(void)
 	return ret ?: bind_if_unbound(VREG_DRV, "resmgr_test_regulator") ?: vreg_check();
 }
 
+static int gpio_bind(void)
+{
+	return bind_if_unbound(GPIO_DRV, CHIP);
+}
+
+/*
+ * An unbind cannot fail, so every failed allocation in it is absorbed: the
+ * device must end unbound, and a plain bind must bring it back working.
+ */
+static int unbound_then_bind(const char *drv, const char *dev)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", drv, dev);
+	if (bound(path)) {
+		fprintf(stderr, "%s still bound after its unbind\n", dev);
+		return -EBUSY;
+	}
+	return bind_if_unbound(drv, dev);
+}
+
+static int gpio_unbound_check(void)
+{
+	return unbound_then_bind(GPIO_DRV, CHIP) ?: gpio_check();
+}
+
+static int vreg_bind(void)
+{
+	return bind_if_unbound(VREG_DRV, "resmgr_test_regulator");
+}
+
+static int vreg_unbound_check(void)
+{
+	return unbound_then_bind(VREG_DRV, "resmgr_test_regulator") ?: vreg_check();
+}
+
 static const struct inject_target targets[] = {
 	{ "bind gpio_sim_rs.0", GPIO_DRV "/bind", CHIP, NULL, gpio_reset, gpio_check },
 	{ "bind the regulator", VREG_DRV "/bind", "resmgr_test_regulator", NULL,
 	  vreg_reset, vreg_check },
+	/* The revocation's worker allocation among them: its fallback waits in place. */
+	{ "unbind gpio_sim_rs.0", GPIO_DRV "/unbind", CHIP, NULL, gpio_bind, gpio_unbound_check },
+	{ "unbind the regulator", VREG_DRV "/unbind", "resmgr_test_regulator", NULL,
+	  vreg_bind, vreg_unbound_check },
 	{ "configfs live", CFS_INJ "/live", "1", NULL, live_reset, live_check },
 	{ "open /dev/resmgr-test", NULL, NULL, dev_open, dev_reset, dev_check },
 	/* Without the configfs chip: an item there pins gpio_sim_rs. */
