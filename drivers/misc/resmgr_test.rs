@@ -686,12 +686,27 @@ mod bench {
         }
     }
 
-    fn revoke_with_handles(count: u64) -> Result<u64> {
+    /// Handles taken before every timed grace period, whatever number stays out.
+    ///
+    /// Under TCG a grace period takes longer right after the CPU was busy, by more than a
+    /// handle could cost: without the same work first, 100 000 handles would be compared with
+    /// the time it takes to create them.
+    const PREAMBLE: u64 = 100_000;
+
+    /// A new provider and `keep` of `max(keep, PREAMBLE)` handles taken on it.
+    fn provider_with_handles(keep: u64) -> Result<(Provider<u64>, KVec<Handle<u64>>)> {
         let provider = Provider::new(0u64)?;
-        let mut handles = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-        for _ in 0..count {
+        let total = usize::try_from(keep.max(PREAMBLE)).map_err(|_| EINVAL)?;
+        let mut handles = KVec::with_capacity(total, GFP_KERNEL)?;
+        for _ in 0..total {
             handles.push(provider.handle(), GFP_KERNEL)?;
         }
+        handles.truncate(keep as usize);
+        Ok((provider, handles))
+    }
+
+    fn revoke_with_handles(count: u64) -> Result<u64> {
+        let (provider, handles) = provider_with_handles(count)?;
         let start = Instant::<Monotonic>::now();
         provider.revoke();
         let ns = start.elapsed().as_nanos();
@@ -701,6 +716,7 @@ mod bench {
 
     fn sync_expedited() -> Result<u64> {
         let srcu = KBox::pin_init(new_srcu_fast!("resmgr_test::bench"), GFP_KERNEL)?;
+        let (_provider, _none) = provider_with_handles(0)?;
         let start = Instant::<Monotonic>::now();
         srcu.synchronize_expedited();
         Ok(start.elapsed().as_nanos() as u64)

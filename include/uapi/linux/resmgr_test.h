@@ -77,7 +77,9 @@ struct resmgr_test_counters {
  * threads run concurrently on the unbound workqueue. Out: wall-clock
  * nanoseconds for the whole run (REVOKE_N: for the revocation alone, with
  * `iterations` handles outstanding; SYNC_EXPEDITED: for one
- * synchronize_srcu_expedited() on an idle SRCU-fast domain).
+ * synchronize_srcu_expedited() on an idle SRCU-fast domain). Both first
+ * take 100000 handles (or `iterations`, if more) and drop those not kept,
+ * so that every timed grace period follows the same work.
  */
 struct resmgr_test_bench {
 	__u64 kind;

@@ -51,6 +51,13 @@ static double bench(int kind, unsigned long long iters, int threads)
 	return (double)b.nanoseconds;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void check_goal(const char *what, double value, double limit, int below)
 {
 	int ok = below ? value <= limit : value >= limit;
@@ -155,8 +162,8 @@ static void drop_chip(const char *cfs, const char *name)
 /* Handles per file of /dev/resmgr-test (each file's table is one allocation). */
 #define PER_FILE	10000
 
-/* Alternating runs of each side of P2. */
-#define P2_ROUNDS	15
+/* Paired runs of P2 (odd: the median is one of them). */
+#define P2_ROUNDS	21
 
 /* Rounds of each unbind, interleaved (best of). */
 #define P3_ROUNDS	7
@@ -169,8 +176,8 @@ struct unbind_case {
 	const char *name;
 	const char *drv;
 	const char *devname;
-	const char *label;	/* the chip's label, NULL: no handles (the C driver) */
-	int lines;
+	const char *label;	/* the label of the chip the lookups are on */
+	int lines;		/* that chip's lines */
 	long held;		/* handles held on the chip during the unbind */
 	long scratch;		/* handles looked up first, then dropped before it */
 	double best;
@@ -248,7 +255,8 @@ static void unbind_series(struct unbind_case *cases, int n)
 		for (i = 0; i < n; i++) {
 			double t = unbind_once(&cases[i]);
 
-			cases[i].best = t < cases[i].best ? t : cases[i].best;
+			if (t < cases[i].best)
+				cases[i].best = t;
 		}
 	}
 }
@@ -261,7 +269,9 @@ static void unbind_series(struct unbind_case *cases, int n)
  * before it: right after seconds of lookups it differs from an unbind on
  * an idle guest by more than anything the handles could cost. So the
  * handle series does the same P3_LOOKUPS lookups before every unbind and
- * only the number of handles still held at the unbind changes.
+ * only the number of handles still held at the unbind changes; its last
+ * row unbinds the C chip after the same lookups (on a Rust chip), to show
+ * what the lookups cost an unbind that has no handle of ours at all.
  */
 static void unbind_latency(double sync_us)
 {
@@ -273,9 +283,15 @@ static void unbind_latency(double sync_us)
 		{ "gpio-sim (C), 64 lines", C_DRV, c64, NULL, 64, 0, 0 },
 	};
 	struct unbind_case handles[] = {
-		{ "1 handle", RS_DRV, many, "bench-64-lines", 64, 1, P3_LOOKUPS - 1 },
-		{ "1000 handles", RS_DRV, many, "bench-64-lines", 64, 1000, P3_LOOKUPS - 1000 },
-		{ "100000 handles", RS_DRV, many, "bench-64-lines", 64, P3_LOOKUPS, 0 },
+		{ "gpio_sim_rs, 64 lines, 1 held", RS_DRV, many, "bench-64-lines", 64,
+		  1, P3_LOOKUPS - 1 },
+		{ "gpio_sim_rs, 64 lines, 1000 held", RS_DRV, many, "bench-64-lines", 64,
+		  1000, P3_LOOKUPS - 1000 },
+		{ "gpio_sim_rs, 64 lines, 100000 held", RS_DRV, many, "bench-64-lines", 64,
+		  P3_LOOKUPS, 0 },
+		/* The control: the C chip, after the same lookups on a Rust one. */
+		{ "gpio-sim (C), 64 lines, 0 held", C_DRV, c64, "bench-1-line", 1,
+		  0, P3_LOOKUPS },
 	};
 	int i;
 
@@ -292,17 +308,27 @@ static void unbind_latency(double sync_us)
 	for (i = 0; i < 4; i++)
 		printf("  %-38s %10.1f  (%.2fx sync_expedited)\n", lines[i].name, lines[i].best,
 		       lines[i].best / sync_us);
-	check_goal("unbind, 64 lines / 1 line", lines[1].best / lines[0].best, 1.5, 1);
+	/*
+	 * Lines cost both drivers the same (gpiolib's and sysfs's removal of
+	 * each line): the revocation has no per-line state, so what it may
+	 * not do is add to the C driver's growth.
+	 */
+	printf("  64 lines / 1 line: gpio_sim_rs %.2f, gpio-sim (C) %.2f\n",
+	       lines[1].best / lines[0].best, lines[3].best / lines[2].best);
+	check_goal("unbind, 64 lines / 1 line, gpio_sim_rs / gpio-sim",
+		   (lines[1].best / lines[0].best) / (lines[3].best / lines[2].best), 1.2, 1);
 	check_goal("unbind, gpio_sim_rs / gpio-sim, 64 lines", lines[1].best / lines[3].best,
 		   1.2, 1);
 
-	printf("  gpio_sim_rs, 64 lines, after %d lookups, holding:\n", P3_LOOKUPS);
-	unbind_series(handles, 3);
-	for (i = 0; i < 3; i++)
+	printf("  after %d lookups (handles held at the unbind):\n", P3_LOOKUPS);
+	unbind_series(handles, 4);
+	for (i = 0; i < 4; i++)
 		printf("    %-36s %10.1f  (%.2fx)\n", handles[i].name, handles[i].best,
 		       handles[i].best / sync_us);
 	check_goal("unbind, 1000 handles / 1 handle", handles[1].best / handles[0].best, 1.2, 1);
 	check_goal("unbind, 100000 handles / 1 handle", handles[2].best / handles[0].best, 1.2, 1);
+	check_goal("unbind after the lookups, gpio_sim_rs / gpio-sim",
+		   handles[0].best / handles[3].best, 1.2, 1);
 	drop_chip(CFS, "bench1");
 	drop_chip(CFS, "bench64");
 	drop_chip(C_CFS, "cbench1");
@@ -318,7 +344,8 @@ int main(int argc, char **argv)
 	};
 	const unsigned long long iters = 2000000;
 	int cpus = sysconf(_SC_NPROCESSORS_ONLN), kind, t, round;
-	double ns[7][MAX_THREADS], best, rs, c, sync_us;
+	static const unsigned long long p3_handles[4] = { 0, 1, 1000, 100000 };
+	double ns[7][MAX_THREADS], p2[P2_ROUNDS], p3[4], best, rs, c, sync_us;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s <gpio_sim_rs chip> <gpio-sim chip>\n", argv[0]);
@@ -364,42 +391,56 @@ int main(int argc, char **argv)
 			   ns[RESMGR_TEST_BENCH_HANDLE][cpus - 1] /
 			   ns[RESMGR_TEST_BENCH_HANDLE][0], 1.2, 1);
 
-	/* Many short alternating runs: the best of each side is its cost without interference. */
-	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, best of %d alternating runs of %d)\n",
+	/*
+	 * Many short runs in pairs, the side that goes first alternating; the
+	 * figure is the median of the pairs' ratios, so that a lucky or unlucky
+	 * run on one side (TCG's noise is about 1%, the goal's margin) does not
+	 * decide it. The best run of each side is printed as well.
+	 */
+	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, %d paired runs of %d)\n",
 	       P2_ROUNDS, 20000);
 	rs = 1e18;
 	c = 1e18;
 	for (round = 0; round < P2_ROUNDS; round++) {
-		double v = gpio_loop(argv[1], 20000), w = gpio_loop(argv[2], 20000);
+		double v, w;
 
+		if (round & 1) {
+			w = gpio_loop(argv[2], 20000);
+			v = gpio_loop(argv[1], 20000);
+		} else {
+			v = gpio_loop(argv[1], 20000);
+			w = gpio_loop(argv[2], 20000);
+		}
+		p2[round] = v / w;
 		rs = v < rs ? v : rs;
 		c = w < c ? w : c;
 	}
-	printf("  gpio_sim_rs %10.0f   gpio-sim (C) %10.0f   ratio %.3f\n", rs, c, rs / c);
-	check_goal("gpio_sim_rs / gpio-sim", rs / c, 1.01, 1);
+	qsort(p2, P2_ROUNDS, sizeof(p2[0]), cmp_double);
+	printf("  best: gpio_sim_rs %6.0f   gpio-sim (C) %6.0f   ratio %.3f\n", rs, c, rs / c);
+	printf("  median of the paired ratios %.3f (lowest %.3f, highest %.3f)\n",
+	       p2[P2_ROUNDS / 2], p2[0], p2[P2_ROUNDS - 1]);
+	check_goal("gpio_sim_rs / gpio-sim, median", p2[P2_ROUNDS / 2], 1.01, 1);
 
-	printf("\nP3 revocation latency (us)\n");
-	c = 1e18;
-	for (round = 0; round < 5; round++) {
-		double v = bench(RESMGR_TEST_BENCH_SYNC_EXPEDITED, 0, 1) / 1000;
+	/* Interleaved rounds, as for the unbinds: each kind sees the same conditions. */
+	printf("\nP3 revocation latency (us, best of %d interleaved)\n", P3_ROUNDS);
+	for (t = 0; t < 4; t++)
+		p3[t] = 1e18;
+	for (round = 0; round < P3_ROUNDS; round++) {
+		for (t = 0; t < 4; t++) {
+			double v = (t ? bench(RESMGR_TEST_BENCH_REVOKE_N, p3_handles[t], 1) :
+				    bench(RESMGR_TEST_BENCH_SYNC_EXPEDITED, 0, 1)) / 1000;
 
-		c = v < c ? v : c;
-	}
-	printf("  one synchronize_srcu_expedited %10.1f\n", c);
-	sync_us = c;
-	for (t = 0; t < 3; t++) {
-		unsigned long long n = t == 0 ? 1 : t == 1 ? 1000 : 100000;
-		double v = 1e18;
-
-		for (round = 0; round < 5; round++) {
-			double w = bench(RESMGR_TEST_BENCH_REVOKE_N, n, 1) / 1000;
-
-			v = w < v ? w : v;
+			p3[t] = v < p3[t] ? v : p3[t];
 		}
-		printf("  revoke with %6llu handles    %10.1f  (%.2fx)\n", n, v, v / c);
-		check_goal(n == 1 ? "revoke, 1 handle / sync_expedited" :
-		     n == 1000 ? "revoke, 1000 handles / sync_expedited" :
-		     "revoke, 100000 handles / sync_expedited", v / c, 2.0, 1);
+	}
+	sync_us = p3[0];
+	printf("  one synchronize_srcu_expedited %10.1f\n", sync_us);
+	for (t = 1; t < 4; t++) {
+		printf("  revoke with %6llu handles    %10.1f  (%.2fx)\n", p3_handles[t], p3[t],
+		       p3[t] / sync_us);
+		check_goal(t == 1 ? "revoke, 1 handle / sync_expedited" :
+			   t == 2 ? "revoke, 1000 handles / sync_expedited" :
+			   "revoke, 100000 handles / sync_expedited", p3[t] / sync_us, 2.0, 1);
 	}
 	unbind_latency(sync_us);
 	close(dev);
