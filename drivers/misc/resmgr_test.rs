@@ -144,11 +144,30 @@ static HANDLES: AtomicU64 = AtomicU64::new(0);
 /// `WAIT_REVOKED` calls that returned because of a revocation.
 static REVOKED_WAITS: AtomicU64 = AtomicU64::new(0);
 
-/// The per-file state: the file's handle table (id = index + 1).
+/// A file's handle table: handle `id` is `slots[id - 1]`, and a new handle takes the lowest free
+/// id.
+struct Table {
+    slots: KVec<Option<Held>>,
+    /// No slot below this index is free, so that a new handle's search starts here: taking
+    /// handles one after another costs the same whatever the table's size.
+    first_free: usize,
+}
+
+impl Table {
+    /// The index of handle `id`.
+    fn index(id: u64) -> Result<usize> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|id| id.checked_sub(1))
+            .ok_or(EINVAL)
+    }
+}
+
+/// The per-file state: the file's handle table.
 #[pin_data(PinnedDrop)]
 struct TestFile {
     #[pin]
-    handles: Mutex<KVec<Option<Held>>>,
+    handles: Mutex<Table>,
     /// The file's in-kernel consumers, while they run.
     #[pin]
     kwork: Mutex<Option<Arc<kwork::KWork>>>,
@@ -158,7 +177,10 @@ impl TestFile {
     fn new() -> Result<Pin<KBox<Self>>> {
         let file = KBox::pin_init(
             pin_init!(Self {
-                handles <- new_mutex!(KVec::new()),
+                handles <- new_mutex!(Table {
+                    slots: KVec::new(),
+                    first_free: 0,
+                }),
                 kwork <- new_mutex!(None),
             }),
             GFP_KERNEL,
@@ -168,40 +190,40 @@ impl TestFile {
     }
 
     fn add(&self, line: Held) -> Result<u64> {
-        let mut handles = self.handles.lock();
-        let slot = match handles.iter().position(Option::is_none) {
+        let mut table = self.handles.lock();
+        let start = table.first_free;
+        let slot = match table.slots[start..].iter().position(Option::is_none) {
             Some(free) => {
-                handles[free] = Some(line);
-                free
+                table.slots[start + free] = Some(line);
+                start + free
             }
             None => {
-                handles.push(Some(line), GFP_KERNEL)?;
-                handles.len() - 1
+                table.slots.push(Some(line), GFP_KERNEL)?;
+                table.slots.len() - 1
             }
         };
+        table.first_free = slot + 1;
         HANDLES.fetch_add(1, Ordering::Relaxed);
         Ok(slot as u64 + 1)
     }
 
     /// Returns a clone of handle `id` (cheap), so that it is used without the table's lock.
     fn get(&self, id: u64) -> Result<Held> {
-        let handles = self.handles.lock();
-        let index = usize::try_from(id)
-            .ok()
-            .and_then(|id| id.checked_sub(1))
-            .ok_or(EINVAL)?;
-        handles.get(index).and_then(Option::clone).ok_or(EINVAL)
+        let index = Table::index(id)?;
+        let table = self.handles.lock();
+        table.slots.get(index).and_then(Option::clone).ok_or(EINVAL)
     }
 
     fn drop_handle(&self, id: u64) -> Result {
-        let mut handles = self.handles.lock();
-        let index = usize::try_from(id)
-            .ok()
-            .and_then(|id| id.checked_sub(1))
+        let index = Table::index(id)?;
+        let mut table = self.handles.lock();
+        let line = table
+            .slots
+            .get_mut(index)
+            .and_then(Option::take)
             .ok_or(EINVAL)?;
-        let slot = handles.get_mut(index).ok_or(EINVAL)?;
-        let line = slot.take().ok_or(EINVAL)?;
-        drop(handles);
+        table.first_free = table.first_free.min(index);
+        drop(table);
         drop(line);
         HANDLES.fetch_sub(1, Ordering::Relaxed);
         Ok(())
@@ -215,7 +237,7 @@ impl PinnedDrop for TestFile {
         if let Some(work) = work {
             work.stop();
         }
-        let live = self.handles.lock().iter().filter(|h| h.is_some()).count();
+        let live = self.handles.lock().slots.iter().flatten().count();
         HANDLES.fetch_sub(live as u64, Ordering::Relaxed);
         FILES.fetch_sub(1, Ordering::Relaxed);
     }
