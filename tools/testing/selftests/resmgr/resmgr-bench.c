@@ -309,9 +309,11 @@ static void unbind_latency(double sync_us)
 		printf("  %-38s %10.1f  (%.2fx sync_expedited)\n", lines[i].name, lines[i].best,
 		       lines[i].best / sync_us);
 	/*
-	 * Lines cost both drivers the same (gpiolib's and sysfs's removal of
-	 * each line): the revocation has no per-line state, so what it may
-	 * not do is add to the C driver's growth.
+	 * Lines cost both drivers the same: the removal of the per-line
+	 * sim_gpioN directories of gpio-sim's sysfs interface (without them
+	 * gpio_sim_rs's unbind does not grow with lines). The revocation has
+	 * no per-line state, so what it may not do is add to the C driver's
+	 * growth.
 	 */
 	printf("  64 lines / 1 line: gpio_sim_rs %.2f, gpio-sim (C) %.2f\n",
 	       lines[1].best / lines[0].best, lines[3].best / lines[2].best);
