@@ -304,8 +304,8 @@ static void unbind_latency(double sync_us)
 	}
 	printf("\nP3 sysfs unbind of a whole GPIO chip (us, best of %d interleaved; ", P3_ROUNDS);
 	printf("revocation + gpiochip_remove)\n");
-	unbind_series(lines, 4);
-	for (i = 0; i < 4; i++)
+	unbind_series(lines, ARRAY_SIZE(lines));
+	for (i = 0; i < (int)ARRAY_SIZE(lines); i++)
 		printf("  %-38s %10.1f  (%.2fx sync_expedited)\n", lines[i].name, lines[i].best,
 		       lines[i].best / sync_us);
 	/*
@@ -323,8 +323,8 @@ static void unbind_latency(double sync_us)
 		   1.2, 1);
 
 	printf("  after %d lookups (handles held at the unbind):\n", P3_LOOKUPS);
-	unbind_series(handles, 4);
-	for (i = 0; i < 4; i++)
+	unbind_series(handles, ARRAY_SIZE(handles));
+	for (i = 0; i < (int)ARRAY_SIZE(handles); i++)
 		printf("    %-36s %10.1f  (%.2fx)\n", handles[i].name, handles[i].best,
 		       handles[i].best / sync_us);
 	check_goal("unbind, 1000 handles / 1 handle", handles[1].best / handles[0].best, 1.2, 1);
@@ -346,8 +346,9 @@ int main(int argc, char **argv)
 	};
 	const unsigned long long iters = 2000000;
 	int cpus = sysconf(_SC_NPROCESSORS_ONLN), kind, t, round;
-	static const unsigned long long p3_handles[4] = { 0, 1, 1000, 100000 };
-	double ns[7][MAX_THREADS], p2[P2_ROUNDS], p3[4], best, rs, c, sync_us;
+	/* P3's in-kernel kinds: one synchronize_srcu_expedited(), then revocations. */
+	static const unsigned long long p3_handles[] = { 0, 1, 1000, 100000 };
+	double ns[7][MAX_THREADS], p2[P2_ROUNDS], p3[ARRAY_SIZE(p3_handles)], best, rs, c, sync_us;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s <gpio_sim_rs chip> <gpio-sim chip>\n", argv[0]);
@@ -425,10 +426,10 @@ int main(int argc, char **argv)
 
 	/* Interleaved rounds, as for the unbinds: each kind sees the same conditions. */
 	printf("\nP3 revocation latency (us, best of %d interleaved)\n", P3_ROUNDS);
-	for (t = 0; t < 4; t++)
+	for (t = 0; t < (int)ARRAY_SIZE(p3); t++)
 		p3[t] = 1e18;
 	for (round = 0; round < P3_ROUNDS; round++) {
-		for (t = 0; t < 4; t++) {
+		for (t = 0; t < (int)ARRAY_SIZE(p3); t++) {
 			double v = (t ? bench(RESMGR_TEST_BENCH_REVOKE_N, p3_handles[t], 1) :
 				    bench(RESMGR_TEST_BENCH_SYNC_EXPEDITED, 0, 1)) / 1000;
 
@@ -437,7 +438,7 @@ int main(int argc, char **argv)
 	}
 	sync_us = p3[0];
 	printf("  one synchronize_srcu_expedited %10.1f\n", sync_us);
-	for (t = 1; t < 4; t++) {
+	for (t = 1; t < (int)ARRAY_SIZE(p3); t++) {
 		printf("  revoke with %6llu handles    %10.1f  (%.2fx)\n", p3_handles[t], p3[t],
 		       p3[t] / sync_us);
 		check_goal(t == 1 ? "revoke, 1 handle / sync_expedited" :

@@ -59,7 +59,6 @@
 #define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
 #define CFS_INJ		"/sys/kernel/config/gpio-sim-rs/inject"
 #define KWORKERS	4
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define THREADS		8
 
 static int stop;

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Writes @val to the sysfs/configfs file @path; returns 0 or -errno. */
 static inline int write_str(const char *path, const char *val)
 {
