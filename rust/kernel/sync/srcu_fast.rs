@@ -144,6 +144,9 @@ impl SrcuFast {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn synchronize_expedited_during<R>(&self, f: impl FnOnce() -> R) -> R {
+        // The wait happens on a worker, where lockdep would not see a reader of this domain
+        // waiting for itself: tell it here, on the thread that waits for the worker.
+        self.annotate_wait();
         // SAFETY: The completion is waited for below, before `self` can go away.
         let done = unsafe { self.spawn_synchronize_expedited() };
         let ret = f();
@@ -152,6 +155,41 @@ impl SrcuFast {
             Err(_) => self.synchronize_expedited(),
         }
         ret
+    }
+
+    /// Returns whether lockdep knows the current thread to be inside a read-side critical section
+    /// of this domain.
+    ///
+    /// Always `false` without lockdep (`CONFIG_DEBUG_LOCK_ALLOC`) or once lockdep has turned
+    /// itself off; meant for debugging checks, never for deciding what to do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::{new_srcu_fast, SrcuFast};
+    ///
+    /// let srcu = KBox::pin_init(new_srcu_fast!("example"), GFP_KERNEL)?;
+    /// assert!(!srcu.held_by_current());
+    /// let guard = srcu.read_lock();
+    /// if cfg!(CONFIG_DEBUG_LOCK_ALLOC) {
+    ///     assert!(srcu.held_by_current());
+    /// }
+    /// drop(guard);
+    /// assert!(!srcu.held_by_current());
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn held_by_current(&self) -> bool {
+        // SAFETY: By the type invariants, `self` contains a valid `struct srcu_struct`.
+        unsafe { bindings::srcu_read_held_by_current(self.inner.get()) }
+    }
+
+    /// Tells lockdep that the current thread is about to wait for this domain's readers, as
+    /// `synchronize_srcu()` does, and warns if it is one of them (the wait would never end).
+    fn annotate_wait(&self) {
+        // SAFETY: By the type invariants, `self` contains a valid `struct srcu_struct`.
+        unsafe { bindings::srcu_lock_sync(self.inner.get()) };
+        crate::warn_on!(self.held_by_current());
     }
 
     /// Queues a worker that waits for an expedited grace period, then completes the result.
