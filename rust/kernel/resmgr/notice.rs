@@ -2,7 +2,10 @@
 
 //! Revocation notices: callbacks run exactly once when a provider is revoked.
 
-use super::shell::Shell;
+use super::shell::{
+    current_task,
+    Shell, //
+};
 use crate::{
     prelude::*,
     sync::Arc, //
@@ -14,16 +17,21 @@ use crate::{
 /// driver may use it to schedule its own teardown. [`RevokeNotify::revoked`] runs
 /// in the revoking thread, before the revocation waits for readers, so it must
 /// not block on anything that a reader of the same provider holds. It may sleep.
+/// No lock of the provider is held while it runs: it may drop notices (its own
+/// included) and revoke other providers.
 pub trait RevokeNotify: Send + Sync {
     /// Called exactly once when the provider is revoked (or at once, if it
     /// already was when the notice was requested).
     fn revoked(&self);
 }
 
-/// The pending notices of one shell.
+/// The notices of one shell, protected by the shell's state lock.
 pub(crate) struct NoticeList {
     next_id: u64,
+    /// Notices that have not run yet, in the order they were requested.
     entries: KVec<(u64, Arc<dyn RevokeNotify>)>,
+    /// The notice whose callback is running, if any.
+    running: Option<u64>,
 }
 
 impl NoticeList {
@@ -31,30 +39,49 @@ impl NoticeList {
         Self {
             next_id: 0,
             entries: KVec::new(),
+            running: None,
         }
     }
 
-    /// Takes every pending notice, leaving the list empty.
-    pub(crate) fn take(&mut self) -> Self {
-        Self {
-            next_id: self.next_id,
-            entries: core::mem::replace(&mut self.entries, KVec::new()),
-        }
-    }
-
-    /// Runs every notice once, consuming the list.
-    pub(crate) fn notify_all(self) {
-        for (_, notify) in self.entries {
+    /// Runs every pending notice of `shell` once, one at a time, with no lock held.
+    ///
+    /// Called by the revocation after it has set `revoked`, so no notice is added meanwhile. A
+    /// notice dropped before its turn never runs; one dropped while it runs makes its dropper
+    /// wait until the callback has returned and the callback object is released.
+    pub(crate) fn deliver<T: Send + Sync + 'static>(shell: &Shell<T>) {
+        loop {
+            let next = {
+                let mut state = shell.state.lock();
+                let list = &mut state.notices;
+                list.running = None;
+                let next = if list.entries.is_empty() {
+                    None
+                } else {
+                    list.entries.remove(0).ok()
+                };
+                list.running = next.as_ref().map(|(id, _)| *id);
+                next
+            };
+            // A dropper of the notice that has just returned may go on.
+            shell.state_cv.notify_all();
+            let Some((_, notify)) = next else { break };
             notify.revoked();
+            // The callback object goes before its notice is marked done: its destructor may be
+            // code of the module that waits in `Notice::drop` to be unloaded.
+            drop(notify);
         }
     }
 }
 
 /// A registered revocation notice; dropping it cancels a notice that has not run yet.
 ///
-/// Created by [`Handle::notify_on_revoke`](super::Handle::notify_on_revoke). Once the
-/// revocation has started, the callback runs even if the [`Notice`] is dropped
-/// concurrently; the callback object stays alive until it has returned.
+/// Created by [`Handle::notify_on_revoke`](super::Handle::notify_on_revoke). Dropping a
+/// [`Notice`] is a fence, like `cancel_work_sync()`: when the drop returns, the callback
+/// either has run and returned (and its object has been released by the revocation) or will
+/// never run. So a module that drops its notices before it is unloaded never has its code run
+/// afterwards. The drop may therefore sleep, waiting for a running callback, and must not be
+/// called with anything held that the callback takes (except from the callback itself, which
+/// may drop its own notice).
 ///
 /// # Examples
 ///
@@ -107,16 +134,22 @@ impl<T: Send + Sync + 'static> Notice<T> {
 
 impl<T: Send + Sync + 'static> Drop for Notice<T> {
     fn drop(&mut self) {
+        crate::task::might_sleep();
         let Some(id) = self.id else { return };
-        let removed = {
-            let mut state = self.shell.state.lock();
-            let entries = &mut state.notices.entries;
-            entries
-                .iter()
-                .position(|(i, _)| *i == id)
-                .and_then(|pos| entries.remove(pos).ok())
-        };
-        // Drop the callback object outside the lock.
-        drop(removed);
+        let me = current_task();
+        let mut state = self.shell.state.lock();
+        let entries = &mut state.notices.entries;
+        if let Some(pos) = entries.iter().position(|(i, _)| *i == id) {
+            let removed = entries.remove(pos).ok();
+            drop(state);
+            // Drop the callback object outside the lock.
+            drop(removed);
+            return;
+        }
+        // Not pending: it has run, or runs now. Wait for it to return, unless this is the
+        // callback dropping its own notice.
+        while state.notices.running == Some(id) && state.revoker != me {
+            self.shell.state_cv.wait(&mut state);
+        }
     }
 }

@@ -31,6 +31,10 @@ use core::{
 pub(crate) struct State<T: Send + Sync + 'static> {
     /// Set (once) by [`Shell::revoke`] after the implementation pointer was cleared.
     pub(crate) revoked: bool,
+    /// Set (once) when that revocation has dropped the implementation.
+    fenced: bool,
+    /// The task running that revocation (an address, only compared with `current`).
+    pub(crate) revoker: usize,
     /// Callbacks to run once on revocation.
     pub(crate) notices: NoticeList,
     /// The registry this shell is listed in, if any.
@@ -54,14 +58,12 @@ pub(crate) struct Shell<T: Send + Sync + 'static> {
     #[pin]
     srcu: SrcuFast,
     imp: AtomicPtr<T>,
-    /// Serialises revokers, so that every `revoke()` returns only after the fence completed.
-    #[pin]
-    revoke_lock: Mutex<()>,
     #[pin]
     pub(crate) state: Mutex<State<T>>,
-    /// Signalled once the shell is revoked.
+    /// Signalled when `state` changes: the shell is revoked, a notice has returned, the
+    /// implementation is dropped.
     #[pin]
-    pub(crate) revoked_cv: CondVar,
+    pub(crate) state_cv: CondVar,
 }
 
 impl<T: Send + Sync + 'static> Shell<T> {
@@ -78,24 +80,25 @@ impl<T: Send + Sync + 'static> Shell<T> {
 
     /// Allocates a shell around `raw`, taking ownership of it (also on failure).
     fn wrap(raw: *mut T) -> Result<Arc<Self>> {
-        let (srcu, revoke_lock) = (classes::srcu(), classes::revoke_lock());
-        let (state, revoked_cv) = (classes::state(), classes::revoked_cv());
+        let srcu = classes::srcu();
+        let (state, state_cv) = (classes::state(), classes::state_cv());
         let shell = Arc::pin_init(
             try_pin_init!(Self {
                 srcu <- SrcuFast::new(srcu.0, srcu.1),
                 // INVARIANT: `raw` comes from `KBox::into_raw()` of a pinned `KBox<T>`.
                 imp: AtomicPtr::new(raw),
-                revoke_lock <- Mutex::new((), revoke_lock.0, revoke_lock.1),
                 state <- Mutex::new(
                     State {
                         revoked: false,
+                        fenced: false,
+                        revoker: 0,
                         notices: NoticeList::new(),
                         registry: None,
                     },
                     state.0,
                     state.1,
                 ),
-                revoked_cv <- CondVar::new(revoked_cv.0, revoked_cv.1),
+                state_cv <- CondVar::new(state_cv.0, state_cv.1),
             }? Error),
             GFP_KERNEL,
         );
@@ -136,6 +139,12 @@ impl<T: Send + Sync + 'static> Shell<T> {
         Ok(unsafe { &*imp })
     }
 
+    /// Returns the shell's SRCU domain, for the KUnit tests.
+    #[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
+    pub(crate) fn srcu_for_test(&self) -> &SrcuFast {
+        &self.srcu
+    }
+
     /// Returns whether the implementation pointer has been cleared.
     #[inline]
     pub(crate) fn is_revoked(&self) -> bool {
@@ -166,27 +175,33 @@ impl<T: Send + Sync + 'static> Shell<T> {
     }
 
     /// The revocation fence, with an optional teardown run during the grace period.
+    ///
+    /// No lock of the shell is held while the notices run or the implementation is dropped, so
+    /// that either may revoke other providers (all shells share their lock classes) or block on
+    /// what a notice's owner holds while it drops the notice.
     fn fence(&self, teardown: Option<impl FnOnce()>) -> bool {
         crate::task::might_sleep();
-        let _fence = self.revoke_lock.lock();
         let raw = self.imp.swap(ptr::null_mut(), Ordering::AcqRel);
         if raw.is_null() {
+            // Another revocation cleared the pointer: return only once it has completed.
+            self.wait_fenced();
             if let Some(teardown) = teardown {
                 teardown();
             }
             return false;
         }
 
-        let (notices, registry) = {
+        let registry = {
             let mut state = self.state.lock();
             state.revoked = true;
-            (state.notices.take(), state.registry.take())
+            state.revoker = current_task();
+            state.registry.take()
         };
         if let Some(registry) = registry {
             registry.unlist(self);
         }
-        self.revoked_cv.notify_all();
-        notices.notify_all();
+        self.state_cv.notify_all();
+        NoticeList::deliver(self);
 
         match teardown {
             Some(teardown) => self.srcu.synchronize_expedited_during(teardown),
@@ -198,19 +213,38 @@ impl<T: Send + Sync + 'static> Shell<T> {
         // waited for every earlier reader, the teardown (if any) has returned, and by the type
         // invariants `raw` is a `KBox::into_raw()`.
         drop(unsafe { KBox::from_raw(raw) });
+
+        self.state.lock().fenced = true;
+        self.state_cv.notify_all();
         true
+    }
+
+    /// Waits until the revocation that cleared the pointer has dropped the implementation.
+    ///
+    /// Returns at once when called by that revocation itself (from a notice or a teardown).
+    fn wait_fenced(&self) {
+        let me = current_task();
+        let mut state = self.state.lock();
+        while !state.fenced && state.revoker != me {
+            self.state_cv.wait(&mut state);
+        }
     }
 
     /// Sleeps until the shell is revoked, or a signal arrives (`ERESTARTSYS`).
     pub(crate) fn wait_revoked(&self) -> Result {
         let mut state = self.state.lock();
         while !state.revoked {
-            if self.revoked_cv.wait_interruptible(&mut state) {
+            if self.state_cv.wait_interruptible(&mut state) {
                 return Err(ERESTARTSYS);
             }
         }
         Ok(())
     }
+}
+
+/// Identifies the current task, for comparisons only.
+pub(crate) fn current_task() -> usize {
+    crate::task::Task::current_raw() as usize
 }
 
 #[pinned_drop]
@@ -244,18 +278,13 @@ mod classes {
         (NAME, static_lock_class!())
     }
 
-    pub(super) fn revoke_lock() -> (&'static CStr, Pin<&'static LockClassKey>) {
-        static NAME: &CStr = c"resmgr::Shell::revoke_lock";
-        (NAME, static_lock_class!())
-    }
-
     pub(super) fn state() -> (&'static CStr, Pin<&'static LockClassKey>) {
         static NAME: &CStr = c"resmgr::Shell::state";
         (NAME, static_lock_class!())
     }
 
-    pub(super) fn revoked_cv() -> (&'static CStr, Pin<&'static LockClassKey>) {
-        static NAME: &CStr = c"resmgr::Shell::revoked_cv";
+    pub(super) fn state_cv() -> (&'static CStr, Pin<&'static LockClassKey>) {
+        static NAME: &CStr = c"resmgr::Shell::state_cv";
         (NAME, static_lock_class!())
     }
 }
