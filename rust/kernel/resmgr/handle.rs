@@ -24,7 +24,8 @@ use core::{
 /// A consumer's handle to a provider.
 ///
 /// Cheap to clone (a reference count); it keeps the provider's shell alive, never the
-/// implementation. Every use goes through [`Handle::access`] (or [`Handle::with`]), which
+/// implementation. Dropping a handle may sleep (the last one frees the provider's SRCU domain),
+/// so handles must not be dropped in atomic context, such as under a spinlock. Every use goes through [`Handle::access`] (or [`Handle::with`]), which
 /// returns [`ENODEV`] once the provider is revoked. A handle stays revoked forever, even if
 /// the provider's driver binds again: that is a new provider, found by a new lookup.
 ///
@@ -193,6 +194,15 @@ impl<T: Send + Sync + 'static> Handle<T> {
     #[inline]
     pub fn same_provider(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shell, &other.shell)
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for Handle<T> {
+    /// Dropping the last reference to a provider's shell frees its SRCU domain, which may sleep:
+    /// so may dropping any handle, and this says so at once rather than only when it is the last.
+    #[inline]
+    fn drop(&mut self) {
+        crate::task::might_sleep();
     }
 }
 
