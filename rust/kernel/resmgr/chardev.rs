@@ -4,10 +4,14 @@
 //!
 //! A driver implements [`ChardevOps`] and calls [`register`] in probe. Every file operation reaches
 //! the driver only through the device's provider shell. When the device is unbound the shell is
-//! revoked (operations already inside finish, pollers are woken, then the implementation is
-//! dropped) and the misc device is deregistered. Files that are still open then get `ENODEV` from
-//! `read()` and `ioctl()`, `EPOLLHUP | EPOLLERR` from `poll()`, and `close()` still runs the
-//! driver's per-file release, without the implementation.
+//! revoked (operations already inside finish, then the implementation is dropped), every poller
+//! is woken with `EPOLLHUP | EPOLLERR`, and the misc device is deregistered. Files that are still
+//! open then get `ENODEV` from `read()` and `ioctl()`, `EPOLLHUP | EPOLLERR` from `poll()`, and
+//! `close()` still runs the driver's per-file release, without the implementation.
+//!
+//! The wait queue that pollers sleep on is not part of the implementation: `select()` and `poll()`
+//! waiters stay on it until their system call returns, which may be long after the revocation, so
+//! it lives as long as the registration or any open file of the device.
 //!
 //! Open and release never wait for a grace period.
 //!
@@ -19,6 +23,7 @@ use super::{
     Provider, //
 };
 use crate::{
+    bindings,
     device::{
         Bound,
         Device, //
@@ -35,7 +40,8 @@ use crate::{
             EPOLLERR,
             EPOLLHUP,
             EPOLLIN,
-            EPOLLOUT, //
+            EPOLLOUT,
+            EPOLLPRI, //
         },
         MiscDevice,
         MiscDeviceOptions,
@@ -43,15 +49,25 @@ use crate::{
     },
     prelude::*,
     static_lock_class,
-    sync::poll::{
-        PollCondVarBox,
-        PollTable, //
+    sync::{
+        poll::{
+            PollCondVarBox,
+            PollTable, //
+        },
+        Arc,
     },
 };
-use core::marker::PhantomData;
+use core::{
+    ffi::c_void,
+    marker::PhantomData, //
+};
 
 /// `poll()` mask of a file whose device is gone.
-pub const POLL_REVOKED: u32 = EPOLLHUP | EPOLLERR;
+///
+/// `EPOLLHUP | EPOLLERR`, which `poll()` and epoll report whatever was asked for, and `EPOLLPRI`,
+/// so that `select()` waiters on the exceptional set see the device go as well (the VFS reports
+/// `EPOLLPRI` only to those who asked for it).
+pub const POLL_REVOKED: u32 = EPOLLHUP | EPOLLERR | EPOLLPRI;
 
 /// An access to a revocable character device's implementation, for one file operation.
 ///
@@ -132,21 +148,26 @@ pub trait ChardevOps: Send + Sync + Sized + 'static {
 
 /// A revocable character device as its provider shell holds it.
 #[pin_data]
-pub struct ChardevImpl<T: ChardevOps> {
+struct ChardevImpl<T: ChardevOps> {
     #[pin]
     ops: T,
-    /// Pollers wait here; dropping it (when the device is revoked) wakes and detaches them.
-    poll: PollCondVarBox,
+    /// The device's poll wait queue (shared with the registration and the open files).
+    poll: Arc<PollCondVarBox>,
 }
 
 /// One open file: a handle to the device and the driver's per-file state.
-pub struct OpenFile<T: ChardevOps> {
+struct OpenFile<T: ChardevOps> {
     handle: Handle<ChardevImpl<T>>,
+    /// Keeps the poll wait queue alive while the file can be on it.
+    poll: Arc<PollCondVarBox>,
     state: T::File,
 }
 
 /// The adapter between the misc device core and [`ChardevOps`].
-pub struct Adapter<T>(PhantomData<T>);
+///
+/// Private: its `open` finds the [`Registration`] around the misc device with `container_of!`,
+/// which is sound only because no other code can register it.
+struct Adapter<T>(PhantomData<T>);
 
 #[vtable]
 impl<T: ChardevOps> MiscDevice for Adapter<T> {
@@ -161,12 +182,23 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
         // the registration alive for the duration of this call.
         let reg = unsafe { &*crate::container_of!(misc, Registration<T>, misc) };
         let handle = reg.provider.handle();
+        let poll = reg.poll.clone();
         let state = handle.access()?.ops.open(file)?;
-        Ok(KBox::new(OpenFile { handle, state }, GFP_KERNEL)?)
+        Ok(KBox::new(
+            OpenFile {
+                handle,
+                poll,
+                state,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     fn release(device: Self::Ptr, _file: &File) {
-        let OpenFile { handle, state } = KBox::into_inner(device);
+        // Dropping `poll` (maybe the last reference to the wait queue) is safe here: epoll has
+        // detached this file's waits before `release`, and `select()`/`poll()` waiters hold the
+        // file open until they return.
+        let OpenFile { handle, state, .. } = KBox::into_inner(device);
         let access = handle.access();
         match &access {
             Ok(imp) => T::release(Some(&imp.ops), state),
@@ -196,7 +228,9 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
         let Ok(imp) = device.handle.access() else {
             return Ok(POLL_REVOKED);
         };
-        table.register_wait(file, &imp.poll);
+        // Registered inside the access: a revocation either comes before it (and `ENODEV` above
+        // answers) or wakes this wait after its grace period.
+        table.register_wait(file, &device.poll);
         Ok(if T::HAS_POLL {
             imp.ops.poll(&device.state)
         } else {
@@ -212,8 +246,10 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
 /// `misc` is registered while the registration lives, and its `open` callback finds this
 /// structure with `container_of!`.
 #[pin_data(PinnedDrop)]
-pub struct Registration<T: ChardevOps> {
+struct Registration<T: ChardevOps> {
     provider: Provider<ChardevImpl<T>>,
+    /// The poll wait queue, for new files.
+    poll: Arc<PollCondVarBox>,
     // Last: files may be opened as soon as it is registered.
     #[pin]
     misc: MiscDeviceRegistration<Adapter<T>>,
@@ -223,10 +259,29 @@ pub struct Registration<T: ChardevOps> {
 impl<T: ChardevOps> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         // The fence first: new opens and file operations get `ENODEV`, operations inside finish,
-        // the implementation (and with it the poll wait queue, waking the pollers) is dropped.
-        // The misc device is deregistered afterwards, when the field is dropped.
+        // the implementation is dropped. Then every poller is woken; any `poll()` from now on
+        // answers `POLL_REVOKED` without waiting. The misc device is deregistered afterwards,
+        // when the field is dropped.
         self.provider.shell().revoke();
+        wake_revoked(&self.poll);
     }
+}
+
+/// Wakes every waiter of `poll` with [`POLL_REVOKED`] as the event key.
+///
+/// A keyed wake-up, rather than [`CondVar::notify_all`](crate::sync::CondVar::notify_all), so
+/// that epoll sees the events at once, also for `EPOLLEXCLUSIVE` waiters.
+fn wake_revoked(poll: &PollCondVarBox) {
+    // SAFETY: The wait queue head is initialised and valid for the duration of the call; a key is
+    // a poll mask passed by value in a pointer, as `poll_to_key()` does.
+    unsafe {
+        bindings::__wake_up(
+            poll.wait_queue_head.get(),
+            crate::task::TASK_NORMAL,
+            0,
+            POLL_REVOKED as usize as *mut c_void,
+        )
+    };
 }
 
 /// Registers a revocable misc device `/dev/<name>` for the bound device `dev`.
@@ -237,15 +292,17 @@ pub fn register<T: ChardevOps>(
     name: &'static CStr,
     ops: impl PinInit<T, Error>,
 ) -> Result {
-    let poll = new_poll_cv()?;
+    let poll = Arc::new(new_poll_cv()?, GFP_KERNEL)?;
+    let imp_poll = poll.clone();
     let provider = Provider::new(try_pin_init!(ChardevImpl {
         ops <- ops,
-        poll,
+        poll: imp_poll,
     }? Error))?;
     devres::register(
         dev,
         try_pin_init!(Registration {
             provider,
+            poll,
             misc <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
         }? Error),
         GFP_KERNEL,
