@@ -8,11 +8,13 @@
 //! driver's unbind get `ENODEV`, also when they come from C consumers holding a `struct regulator`
 //! from `regulator_get()`.
 //!
-//! The regulator core keeps a `struct regulator_dev` alive while consumers hold it, and calls its
-//! operations through its descriptor even after `regulator_unregister()`. The descriptor and the
-//! shell reference the operations use therefore live in a block that is freed on unbind only if no
-//! consumer holds the regulator any more; otherwise it is freed with the `regulator_dev`, when the
-//! last consumer puts it. Until then late calls find the revoked shell and fail with `ENODEV`
+//! The regulator core reaches a regulator's descriptor and driver data through its
+//! `struct regulator_dev` for as long as anything holds a reference to the device in it, also
+//! after `regulator_unregister()`: consumers from `regulator_get()`, and walks of the regulator
+//! class (lookups by name, the late cleanup) that took a reference before the unregistration. The
+//! descriptor and the shell reference the operations use therefore live in a block that the
+//! `regulator_dev` owns from its unregistration on and frees when it is released, after the last
+//! such reference is dropped. Until then late calls find the revoked shell and fail with `ENODEV`
 //! instead of reading freed memory.
 //!
 //! In-kernel consumers can also look regulators up by name with [`Supply::lookup`].
@@ -39,10 +41,7 @@ use crate::{
     str::CString,
     sync::Arc,
 };
-use core::ptr::{
-    self,
-    NonNull, //
-};
+use core::ptr::NonNull;
 
 /// Operations of a voltage regulator; voltages are in microvolts.
 ///
@@ -154,16 +153,88 @@ struct CoreBlock {
     shell: Arc<Shell<RegulatorImpl>>,
 }
 
+/// The owner of a [`CoreBlock`] until the block is handed to its `regulator_dev`.
+///
+/// The devres node that frees the block is allocated with it, so that handing the block over at
+/// unbind cannot fail.
+///
+/// # Invariants
+///
+/// - `block` comes from `KBox::leak` of a `CoreBlock`.
+/// - `node` is the data of a devres node from `devres_alloc(release_block, ..)`, added to no
+///   device, and holds `block`.
+/// - Nothing but this owner frees either (a leaked owner leaks both).
+struct BlockOwner {
+    block: NonNull<CoreBlock>,
+    node: NonNull<*mut CoreBlock>,
+}
+
+impl BlockOwner {
+    /// Takes `block` over and allocates the devres node that will free it.
+    fn new(block: KBox<CoreBlock>) -> Result<Self> {
+        // SAFETY: `release_block` has the type of a devres release function; the name is static.
+        let node = unsafe {
+            bindings::__devres_alloc_node(
+                Some(release_block),
+                size_of::<*mut CoreBlock>(),
+                GFP_KERNEL.as_raw(),
+                bindings::NUMA_NO_NODE,
+                c"resmgr_regulator_block".as_char_ptr(),
+            )
+        };
+        // On failure `block` is dropped here: nothing else refers to it yet.
+        let node = NonNull::new(node.cast::<*mut CoreBlock>()).ok_or(ENOMEM)?;
+        let block = NonNull::from(KBox::leak(block));
+        // SAFETY: `node` is the data of a new devres node, large enough for a pointer and aligned
+        // to `ARCH_DMA_MINALIGN`, which is more than a pointer needs; nothing else uses it yet.
+        unsafe { node.as_ptr().write(block.as_ptr()) };
+        // INVARIANT: `block` was leaked from a `KBox`, `node` holds it and was added nowhere.
+        Ok(Self { block, node })
+    }
+
+    /// The block, for the regulator core.
+    fn block(&self) -> *mut CoreBlock {
+        self.block.as_ptr()
+    }
+
+    /// Frees the block and its node.
+    ///
+    /// # Safety
+    ///
+    /// Nothing may refer to the block any more.
+    unsafe fn discard(self) {
+        // SAFETY: By the type invariants the node comes from `devres_alloc` and was never added
+        // to a device.
+        unsafe { bindings::devres_free(self.node.as_ptr().cast()) };
+        // SAFETY: By the type invariants `block` was leaked from a `KBox` and nothing else frees
+        // it; the caller guarantees that nothing refers to it.
+        drop(unsafe { KBox::from_raw(self.block.as_ptr()) });
+    }
+
+    /// Hands the block to `dev`: it is freed when `dev` is released.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold a reference to `dev`, `device_del()` must have run on `dev` (so that
+    /// from now on only `device_release()`, once its last reference is gone, releases its devres),
+    /// and nothing may use the block after `dev` is released.
+    unsafe fn hand_to(self, dev: *mut bindings::device) {
+        // SAFETY: The caller holds a reference to `dev`; by the type invariants the node comes
+        // from `devres_alloc` and was added to no device, and consuming its owner adds it once.
+        unsafe { bindings::devres_add(dev, self.node.as_ptr().cast()) };
+    }
+}
+
 /// A registered regulator, held by devres.
 ///
 /// # Invariants
 ///
-/// `rdev` is registered with the regulator core; `block` is the `CoreBlock` it uses (its
-/// `driver_data` and descriptor), owned by this registration until it is dropped.
+/// `rdev` is registered with the regulator core and uses the block `block` owns (as its
+/// descriptor and `driver_data`); `block` is `Some` until the registration is dropped.
 struct Registration {
     provider: Provider<RegulatorImpl>,
     rdev: NonNull<bindings::regulator_dev>,
-    block: NonNull<CoreBlock>,
+    block: Option<BlockOwner>,
 }
 
 // SAFETY: The registration is only used to unregister, which may happen on any thread.
@@ -174,55 +245,45 @@ unsafe impl Sync for Registration {}
 impl Drop for Registration {
     fn drop(&mut self) {
         let rdev = self.rdev.as_ptr();
-        let mut open = 0;
+        // SAFETY: By the type invariants `rdev` is registered, so the core's reference keeps it
+        // alive here; ours keeps it alive after `regulator_unregister()` drops the core's.
+        let dev = unsafe { bindings::get_device(&raw mut (*rdev).dev) };
         // The fence, with the unregistration inside it: from now on every operation gets
         // `ENODEV`, the core's removal runs while a worker waits for the operations already
         // inside, and the implementation is dropped after both. The block outlives the fence.
         self.provider.shell().revoke_during(|| {
-            // SAFETY: By the type invariants `rdev` is registered. Our reference keeps it
-            // allocated after `regulator_unregister()`, so that its consumer count can be read
-            // and the block's release attached to it.
-            open = unsafe {
-                bindings::get_device(&raw mut (*rdev).dev);
-                bindings::regulator_unregister(rdev);
-                ptr::read_volatile(&raw const (*rdev).open_count)
-            };
+            // SAFETY: By the type invariants `rdev` is registered; nothing else unregisters it.
+            unsafe { bindings::regulator_unregister(rdev) };
         });
-        let block = self.block.as_ptr();
-        let kept = if open == 0 {
-            // SAFETY: Unregistered and no consumer left: the core no longer uses the block.
-            drop(unsafe { KBox::from_raw(block) });
-            0
-        } else {
-            // Consumers still hold the `regulator_dev` and may call through the descriptor until
-            // they put it; its shell is revoked, so every such call gets `ENODEV`. The block goes
-            // when the `regulator_dev` does: devres actions added to a deleted device run when
-            // its last reference is dropped (`device_release()`), after every consumer's put.
-            // SAFETY: `rdev` is alive (our reference); `release_block` frees a block leaked from a
-            // `KBox`, once, and nothing else frees this one.
-            unsafe {
-                bindings::devm_add_action(&raw mut (*rdev).dev, Some(release_block), block.cast())
-            }
-        };
-        if kept != 0 {
-            // Out of memory for the action: keep the block for good rather than free it early.
-            pr_warn!("resmgr: cannot tie a removed regulator's descriptor to its last user\n");
+        if let Some(block) = self.block.take() {
+            // The core keeps calling through the block for as long as anything holds the
+            // `regulator_dev`: consumers (`open_count` is no fence: `_regulator_get_common()`
+            // raises it without a lock, after its lookup) and walks of the regulator class that
+            // reached it before the unregistration. Each holds a reference to its device, so the
+            // block goes with the last one: `device_release()` releases the device's devres
+            // before `regulator_dev_release()` frees the `regulator_dev`.
+            // SAFETY: `regulator_unregister()` ran `device_del()` on `dev`, which released its
+            // devres, and we hold a reference; whatever still reaches the block through `rdev`
+            // holds a reference too, so nothing uses the block after the release.
+            unsafe { block.hand_to(dev) };
         }
         // SAFETY: Drops the reference taken above; may release the `regulator_dev`, and with it
         // the block.
-        unsafe { bindings::put_device(&raw mut (*rdev).dev) };
+        unsafe { bindings::put_device(dev) };
     }
 }
 
-/// Frees a [`CoreBlock`] once its unregistered `regulator_dev` is released.
+/// Frees the [`CoreBlock`] of a `regulator_dev` being released: the devres release of the node
+/// that [`BlockOwner::hand_to`] added.
 ///
 /// # Safety
 ///
-/// `block` must come from `KBox::leak` of a `CoreBlock` that nothing uses any more, and be freed by
-/// nothing else.
-unsafe extern "C" fn release_block(block: *mut c_void) {
-    // SAFETY: Per the function's safety requirements.
-    drop(unsafe { KBox::from_raw(block.cast::<CoreBlock>()) });
+/// `res` must be the data of a node from [`BlockOwner::new`], handed to `_dev` by
+/// [`BlockOwner::hand_to`]; devres calls this once, as `_dev` is released.
+unsafe extern "C" fn release_block(_dev: *mut bindings::device, res: *mut c_void) {
+    // SAFETY: Per the function's safety requirements `res` holds a pointer to a block leaked from
+    // a `KBox`, which nothing else frees and nothing uses once the device is released.
+    drop(unsafe { KBox::from_raw(res.cast::<*mut CoreBlock>().read()) });
 }
 
 /// Registers a voltage regulator named `name` offering `voltages`, for the bound device `dev`.
@@ -275,36 +336,38 @@ fn register_erased(
     block.desc.n_voltages = voltages.count;
     block.desc.min_uV = voltages.min_uv as u32;
     block.desc.uV_step = voltages.step_uv as u32;
-    let block = NonNull::from(KBox::leak(block));
+    let block = BlockOwner::new(block)?;
 
     let mut config: bindings::regulator_config = pin_init::zeroed();
     config.dev = dev.as_raw();
-    // SAFETY: `block` is valid; the core copies the constraints and keeps the pointers, which
-    // stay valid until `Registration::drop` decides the block can go.
+    // SAFETY: The block is valid; the core copies the constraints and keeps the pointers, which
+    // stay valid until the `regulator_dev` is released (see `Registration::drop`).
     let rdev = unsafe {
-        config.init_data = &raw const (*block.as_ptr()).init;
-        config.driver_data = block.as_ptr().cast();
+        config.init_data = &raw const (*block.block()).init;
+        config.driver_data = block.block().cast();
         from_err_ptr(bindings::regulator_register(
             dev.as_raw(),
-            &raw const (*block.as_ptr()).desc,
+            &raw const (*block.block()).desc,
             &config,
         ))
     };
     let rdev = match rdev.map(NonNull::new) {
         Ok(Some(rdev)) => rdev,
         Ok(None) | Err(_) => {
-            // SAFETY: Registration failed: nothing else refers to the block.
-            drop(unsafe { KBox::from_raw(block.as_ptr()) });
+            // SAFETY: With no supply, no consumer supplies and no DT node, registration can only
+            // fail before or in `device_add()` of the `regulator_dev`, which undoes itself: nothing
+            // but the core reached the `regulator_dev`, and the core has dropped it.
+            unsafe { block.discard() };
             return Err(rdev.err().unwrap_or(ENOMEM));
         }
     };
-    // INVARIANT: `rdev` is registered and uses `block`.
+    // INVARIANT: `rdev` is registered and uses the block `block` owns.
     devres::register(
         dev,
         Registration {
             provider,
             rdev,
-            block,
+            block: Some(block),
         },
         GFP_KERNEL,
     )
@@ -320,7 +383,8 @@ unsafe fn with_regulator<R>(
     f: impl FnOnce(&RegulatorImpl) -> Result<R>,
 ) -> Result<R> {
     // SAFETY: Per the function's safety requirements `driver_data` is a `CoreBlock`, which lives
-    // as long as the core may call (see `Registration::drop`).
+    // until the `regulator_dev` is released (see `Registration::drop`); the core calls with it
+    // alive.
     let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
     let imp = block.shell.read()?;
     f(&imp)
