@@ -12,12 +12,20 @@
 //! reached as a C consumer would (`regulator_get()` on the test device). The test device is itself
 //! a resmgr provider: unbinding it through `/sys/bus/platform/drivers/resmgr_test/unbind` turns its
 //! own open files to `ENODEV`.
+//!
+//! The device is a test tool, not a backdoor: its regulator commands reach only the module's own
+//! regulator, a file holds at most [`MAX_HANDLES`] handles, and the in-kernel loops (benchmarks,
+//! in-kernel consumers) call `cond_resched()` regularly. In-kernel work items are waited for
+//! through completions that the kernel crate completes after the module's code has returned (see
+//! [`Workers`]), so that closing a file and unloading the module never frees code a worker runs.
 
 use core::sync::atomic::{
+    AtomicU32,
     AtomicU64,
     Ordering, //
 };
 use kernel::{
+    alloc::kvec::PushError,
     device::{
         Core,
         Device, //
@@ -31,6 +39,10 @@ use kernel::{
         _IOWR, //
     },
     iov::IovIterDest,
+    miscdevice::poll_events::{
+        EPOLLIN,
+        EPOLLOUT, //
+    },
     platform,
     prelude::*,
     regulator::{
@@ -59,12 +71,14 @@ use kernel::{
     sync::{
         new_mutex,
         Arc,
+        Completion,
         Mutex, //
     },
     uaccess::{
         UserPtr,
         UserSlice, //
     },
+    workqueue,
 };
 
 const MAGIC: u32 = 0xb7;
@@ -102,6 +116,76 @@ const BENCH: u32 = _IOWR::<BenchArg>(MAGIC, 0x13);
 type KWorkArg = [u8; 2 * LABEL_LEN + 6 * 8];
 const KWORK_START: u32 = _IOW::<KWorkArg>(MAGIC, 0x14);
 const KWORK_STOP: u32 = _IOWR::<KWorkArg>(MAGIC, 0x15);
+/// A `__u64`: the poll mask this file reports from now on.
+const POLL_MASK: u32 = _IOW::<u64>(MAGIC, 0x16);
+
+/// The most handles one file holds (`RESMGR_TEST_MAX_HANDLES`).
+///
+/// A lookup beyond them fails with `ENOSPC`, as an id allocator does when its range is full.
+/// `resmgr-bench` holds 10000 handles per file.
+const MAX_HANDLES: usize = 16384;
+
+/// The name of the simulated regulator the module registers (`RESMGR_TEST_VREG`).
+const SIM_REGULATOR: &CStr = c"resmgr-test-vreg";
+
+/// The regulators the device reaches: the ones the module registers itself, and no other.
+///
+/// [`Supply::lookup`] finds any Rust regulator by name, and `regulator_get()` any regulator of
+/// the system; through the device, a name not in this list is unknown.
+const OWN_REGULATORS: [&CStr; 1] = [SIM_REGULATOR];
+
+/// Returns `name` if it is one of [`OWN_REGULATORS`], `ENOENT` (as for no such regulator) if not.
+fn own_regulator(name: &CStr) -> Result<&CStr> {
+    if OWN_REGULATORS.iter().any(|own| *own == name) {
+        Ok(name)
+    } else {
+        Err(ENOENT)
+    }
+}
+
+/// Work items of the module on the system unbound workqueue, and their completions.
+///
+/// The kernel crate completes a work item's completion after the item's closure has returned and
+/// dropped what it captured ([`workqueue::Queue::try_spawn_with_completion`]): once
+/// [`Workers::wait`] has returned, no code of this module runs for them any more, so the module
+/// may be unloaded as soon as the waiter lets go of it (a file's release returns, for example).
+/// A worker that completed a completion of its own would still be running the module's code
+/// (its return path, its drops) when the waiter, and then `rmmod`, went on.
+///
+/// Dropping a `Workers` waits for its work items.
+struct Workers(KVec<Arc<Completion>>);
+
+impl Workers {
+    /// No work item yet, with room for `count`.
+    fn with_capacity(count: usize) -> Result<Self> {
+        Ok(Self(KVec::with_capacity(count, GFP_KERNEL)?))
+    }
+
+    /// Spawns `func` as a work item.
+    fn spawn(&mut self, func: impl FnOnce() + Send + 'static) -> Result {
+        // Room first: the completion of a queued work item must never be lost.
+        self.0.reserve(1, GFP_KERNEL)?;
+        let done = workqueue::system_unbound().try_spawn_with_completion(GFP_KERNEL, func)?;
+        if let Err(PushError(done)) = self.0.push_within_capacity(done) {
+            // Not reached (there is room); if it were, wait here rather than lose the work item.
+            done.wait_for_completion();
+        }
+        Ok(())
+    }
+
+    /// Waits until every work item has finished.
+    fn wait(&self) {
+        for done in &self.0 {
+            done.wait_for_completion();
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.wait();
+    }
+}
 
 /// A handle held by an open file.
 #[derive(Clone)]
@@ -145,7 +229,7 @@ static HANDLES: AtomicU64 = AtomicU64::new(0);
 static REVOKED_WAITS: AtomicU64 = AtomicU64::new(0);
 
 /// A file's handle table: handle `id` is `slots[id - 1]`, and a new handle takes the lowest free
-/// id.
+/// id. It has at most [`MAX_HANDLES`] slots.
 struct Table {
     slots: KVec<Option<Held>>,
     /// No slot below this index is free, so that a new handle's search starts here: taking
@@ -170,7 +254,9 @@ struct TestFile {
     handles: Mutex<Table>,
     /// The file's in-kernel consumers, while they run.
     #[pin]
-    kwork: Mutex<Option<Arc<kwork::KWork>>>,
+    kwork: Mutex<Option<kwork::KWork>>,
+    /// What `poll()` reports for this file (readable and writable until told otherwise).
+    poll_mask: AtomicU32,
 }
 
 impl TestFile {
@@ -182,6 +268,7 @@ impl TestFile {
                     first_free: 0,
                 }),
                 kwork <- new_mutex!(None),
+                poll_mask: AtomicU32::new(EPOLLIN | EPOLLOUT),
             }),
             GFP_KERNEL,
         )?;
@@ -189,16 +276,18 @@ impl TestFile {
         Ok(file)
     }
 
-    fn add(&self, line: Held) -> Result<u64> {
+    /// Adds `handle` to the table and returns its id; `ENOSPC` if the table is full.
+    fn add(&self, handle: Held) -> Result<u64> {
         let mut table = self.handles.lock();
         let start = table.first_free;
         let slot = match table.slots[start..].iter().position(Option::is_none) {
             Some(free) => {
-                table.slots[start + free] = Some(line);
+                table.slots[start + free] = Some(handle);
                 start + free
             }
+            None if table.slots.len() >= MAX_HANDLES => return Err(ENOSPC),
             None => {
-                table.slots.push(Some(line), GFP_KERNEL)?;
+                table.slots.push(Some(handle), GFP_KERNEL)?;
                 table.slots.len() - 1
             }
         };
@@ -233,10 +322,9 @@ impl TestFile {
 #[pinned_drop]
 impl PinnedDrop for TestFile {
     fn drop(self: Pin<&mut Self>) {
+        // Dropping the file's in-kernel consumers stops them and waits for them.
         let work = self.kwork.lock().take();
-        if let Some(work) = work {
-            work.stop();
-        }
+        drop(work);
         let live = self.handles.lock().slots.iter().flatten().count();
         HANDLES.fetch_sub(live as u64, Ordering::Relaxed);
         FILES.fetch_sub(1, Ordering::Relaxed);
@@ -314,10 +402,15 @@ impl ResmgrTest {
     }
 
     fn find_supply(name: &CStr, _offset: u64) -> Result<Held> {
-        Ok(Held::Reg(Supply::lookup(name)?))
+        Ok(Held::Reg(Supply::lookup(own_regulator(name)?)?))
     }
 
     fn c_regulator_get(&self, name: &CStr, _offset: u64) -> Result<Held> {
+        let name = own_regulator(name)?;
+        // Only while the module's regulator is registered, `ENODEV` otherwise (as `regulator_get()`
+        // answers for a regulator it cannot find): the core would hand out its dummy regulator, or
+        // another regulator of the same name.
+        Supply::lookup(name).map_err(|e| if e == ENOENT { ENODEV } else { e })?;
         let reg = Regulator::<Disabled>::get(&self.dev, name)?;
         Ok(Held::CReg(Arc::new(reg, GFP_KERNEL)?))
     }
@@ -342,6 +435,10 @@ impl ChardevOps for ResmgrTest {
         pos: &mut i64,
     ) -> Result<usize> {
         buf.simple_read_from_buffer(pos, b"resmgr-test\n")
+    }
+
+    fn poll(&self, file: &Self::File) -> u32 {
+        file.poll_mask.load(Ordering::Relaxed)
     }
 
     fn ioctl(this: Access<'_, Self>, file: &Self::File, cmd: u32, arg: usize) -> Result<isize> {
@@ -410,7 +507,7 @@ impl ChardevOps for ResmgrTest {
                 }
                 *slot = Some(kwork::KWork::start(
                     label_of(&labels[..LABEL_LEN])?,
-                    label_of(&labels[LABEL_LEN..])?,
+                    own_regulator(label_of(&labels[LABEL_LEN..])?)?,
                     workers,
                 )?);
                 Ok(0)
@@ -429,6 +526,12 @@ impl ChardevOps for ResmgrTest {
                 UserSlice::new(UserPtr::from_addr(arg), size_of::<KWorkArg>())
                     .writer()
                     .write(&out)?;
+                Ok(0)
+            }
+            POLL_MASK => {
+                let mask = u32::try_from(read_id(arg)?).map_err(|_| EINVAL)?;
+                file.poll_mask.store(mask, Ordering::Relaxed);
+                this.notify_pollers();
                 Ok(0)
             }
             COUNTERS => {
@@ -453,10 +556,10 @@ impl ChardevOps for ResmgrTest {
 
 /// In-kernel consumers: work items that call through resmgr handles until stopped.
 mod kwork {
+    use super::Workers;
     use core::sync::atomic::{
         AtomicBool,
         AtomicU64,
-        AtomicUsize,
         Ordering, //
     };
     use kernel::{
@@ -466,15 +569,12 @@ mod kwork {
             regulator::Supply, //
         },
         str::CString,
-        sync::{
-            Arc,
-            Completion, //
-        },
+        sync::Arc,
+        task::cond_resched,
         time::{
             delay::fsleep,
             Delta, //
         },
-        workqueue,
     };
 
     /// The most workers one file may start.
@@ -484,67 +584,67 @@ mod kwork {
     pub(super) type Counts = [u64; 5];
 
     /// What one file's workers share.
-    #[pin_data]
-    pub(super) struct KWork {
+    struct Shared {
         gpio: CString,
         regulator: CString,
         stop: AtomicBool,
-        running: AtomicUsize,
         counts: [AtomicU64; 5],
-        #[pin]
-        done: Completion,
+    }
+
+    /// One file's in-kernel consumers.
+    ///
+    /// Dropping it stops them and waits until they have finished (see [`Workers`]).
+    pub(super) struct KWork {
+        shared: Arc<Shared>,
+        workers: Workers,
     }
 
     impl KWork {
         /// Starts `workers` work items on the unbound workqueue.
-        pub(super) fn start(gpio: &CStr, regulator: &CStr, workers: u64) -> Result<Arc<Self>> {
+        pub(super) fn start(gpio: &CStr, regulator: &CStr, workers: u64) -> Result<Self> {
             if workers == 0 || workers > MAX_WORKERS {
                 return Err(EINVAL);
             }
-            let work = Arc::pin_init(
-                try_pin_init!(Self {
+            let shared = Arc::new(
+                Shared {
                     gpio: CString::try_from(gpio)?,
                     regulator: CString::try_from(regulator)?,
                     stop: AtomicBool::new(false),
-                    running: AtomicUsize::new(workers as usize),
                     counts: Default::default(),
-                    done <- Completion::new(),
-                }? Error),
+                },
                 GFP_KERNEL,
             )?;
+            let mut work = Self {
+                shared,
+                workers: Workers::with_capacity(workers as usize)?,
+            };
             for index in 0..workers {
-                let shared = work.clone();
-                let spawned = workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
-                    shared.run(index as u32);
-                    shared.finished(1);
-                });
-                if let Err(e) = spawned {
-                    // The workers not spawned will never finish: account for them here.
-                    work.finished((workers - index) as usize);
-                    work.stop();
-                    return Err(e.into());
-                }
+                let shared = work.shared.clone();
+                // On failure, dropping `work` stops the workers already spawned and waits for them.
+                work.workers.spawn(move || shared.run(index as u32))?;
             }
             Ok(work)
         }
 
         /// Stops the workers, waits for them and returns the counts.
         pub(super) fn stop(&self) -> Counts {
-            self.stop.store(true, Ordering::Release);
-            self.done.wait_for_completion();
+            self.shared.stop.store(true, Ordering::Release);
+            self.workers.wait();
             let mut counts = Counts::default();
-            for (count, total) in counts.iter_mut().zip(&self.counts) {
+            for (count, total) in counts.iter_mut().zip(&self.shared.counts) {
                 *count = total.load(Ordering::Relaxed);
             }
             counts
         }
+    }
 
-        fn finished(&self, workers: usize) {
-            if self.running.fetch_sub(workers, Ordering::AcqRel) == workers {
-                self.done.complete_all();
-            }
+    impl Drop for KWork {
+        fn drop(&mut self) {
+            self.stop();
         }
+    }
 
+    impl Shared {
         fn tally(&self, result: Result) {
             let slot = match result {
                 Ok(()) => 0,
@@ -590,6 +690,8 @@ mod kwork {
                     fsleep(Delta::from_millis(1));
                 }
                 n = n.wrapping_add(1);
+                // The loop runs until stopped: without forced preemption, let others have the CPU.
+                cond_resched();
             }
         }
 
@@ -610,13 +712,8 @@ mod kwork {
 
 /// In-kernel micro-benchmarks (see `RESMGR_TEST_BENCH` in the uAPI header).
 mod bench {
-    use core::{
-        hint::black_box,
-        sync::atomic::{
-            AtomicUsize,
-            Ordering, //
-        },
-    };
+    use super::Workers;
+    use core::hint::black_box;
     use kernel::{
         new_mutex, new_srcu,
         prelude::*,
@@ -629,16 +726,15 @@ mod bench {
             new_srcu_fast,
             rcu,
             Arc,
-            Completion,
             Mutex,
             Srcu,
             SrcuFast, //
         },
+        task::cond_resched,
         time::{
             Instant,
             Monotonic, //
         },
-        workqueue,
     };
 
     const RAW: u64 = 0;
@@ -650,6 +746,20 @@ mod bench {
     const REFCOUNT: u64 = 6;
     const REVOKE_N: u64 = 7;
     const SYNC_EXPEDITED: u64 = 8;
+
+    /// The most threads of a run (`RESMGR_TEST_BENCH_MAX_THREADS`).
+    const MAX_THREADS: u64 = 64;
+    /// The most iterations per thread (`RESMGR_TEST_BENCH_MAX_ITERATIONS`).
+    const MAX_ITERATIONS: u64 = 100_000_000;
+    /// The most handles `REVOKE_N` keeps (`RESMGR_TEST_BENCH_MAX_HANDLES`): their vector stays
+    /// within one `kmalloc()` (2 MiB).
+    const MAX_REVOKE_HANDLES: u64 = 1 << 18;
+
+    /// Iterations between two scheduling points of a benchmark loop.
+    ///
+    /// Few enough that no loop holds its CPU for long on a kernel without forced preemption, enough
+    /// that the `cond_resched()` between them does not show in the cost of an iteration.
+    const CHUNK: u64 = 4096;
 
     /// What the benchmark threads share.
     #[pin_data]
@@ -663,16 +773,24 @@ mod bench {
         revocable: Revocable<u64>,
         handle: Handle<u64>,
         refcount: Arc<u64>,
-        running: AtomicUsize,
         #[pin]
         started: Mutex<()>,
-        #[pin]
-        done: Completion,
     }
 
-    /// Runs `n` iterations of `kind`; `handle` is the calling thread's own handle, as every
-    /// consumer holds its own.
+    /// Runs `n` iterations of `kind`, with a scheduling point every [`CHUNK`]; `handle` is the
+    /// calling thread's own handle, as every consumer holds its own.
     fn spin(st: &State, handle: &Handle<u64>, kind: u64, n: u64) {
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(CHUNK);
+            spin_chunk(st, handle, kind, chunk);
+            left -= chunk;
+            cond_resched();
+        }
+    }
+
+    /// Runs `n` iterations of `kind` without a scheduling point.
+    fn spin_chunk(st: &State, handle: &Handle<u64>, kind: u64, n: u64) {
         match kind {
             RAW => (0..n).for_each(|_| {
                 black_box(*black_box(&st.value));
@@ -720,8 +838,11 @@ mod bench {
         let provider = Provider::new(0u64)?;
         let total = usize::try_from(keep.max(PREAMBLE)).map_err(|_| EINVAL)?;
         let mut handles = KVec::with_capacity(total, GFP_KERNEL)?;
-        for _ in 0..total {
+        for i in 0..total {
             handles.push(provider.handle(), GFP_KERNEL)?;
+            if i as u64 % CHUNK == CHUNK - 1 {
+                cond_resched();
+            }
         }
         handles.truncate(keep as usize);
         Ok((provider, handles))
@@ -747,12 +868,13 @@ mod bench {
     /// Runs benchmark `kind`; returns the wall-clock nanoseconds.
     pub(super) fn run(kind: u64, iterations: u64, threads: u64) -> Result<u64> {
         match kind {
+            REVOKE_N if iterations > MAX_REVOKE_HANDLES => return Err(EINVAL),
             REVOKE_N => return revoke_with_handles(iterations),
             SYNC_EXPEDITED => return sync_expedited(),
             RAW..=REFCOUNT => {}
             _ => return Err(EINVAL),
         }
-        if threads == 0 || threads > 64 || iterations == 0 || iterations > 100_000_000 {
+        if threads == 0 || threads > MAX_THREADS || iterations == 0 || iterations > MAX_ITERATIONS {
             return Err(EINVAL);
         }
         let provider = Provider::new(7u64)?;
@@ -766,28 +888,26 @@ mod bench {
                 revocable <- Revocable::new(Ok::<_, Error>(7u64)),
                 handle,
                 refcount,
-                running: AtomicUsize::new(threads as usize),
                 started <- new_mutex!(()),
-                done <- Completion::new(),
             }? Error),
             GFP_KERNEL,
         )?;
+        // Declared before the gate, so dropped after it: on an early return the gate opens first,
+        // and the threads already spawned run to their end before the wait for them returns.
+        let mut workers = Workers::with_capacity(threads as usize)?;
         // Hold the threads until all are queued, then time them together.
         let gate = st.started.lock();
         for _ in 0..threads {
             let st = st.clone();
             let handle = st.handle.clone();
-            workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+            workers.spawn(move || {
                 drop(st.started.lock());
                 spin(&st, &handle, kind, iterations);
-                if st.running.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    st.done.complete_all();
-                }
             })?;
         }
         let start = Instant::<Monotonic>::now();
         drop(gate);
-        st.done.wait_for_completion();
+        workers.wait();
         let ns = start.elapsed().as_nanos();
         drop(provider);
         Ok(ns as u64)
@@ -868,7 +988,7 @@ impl platform::Driver for SimRegulatorDriver {
     ) -> impl PinInit<Self, Error> + 'bound {
         resmgr_regulator::register(
             pdev.as_ref(),
-            c"resmgr-test-vreg",
+            SIM_REGULATOR,
             SIM_VOLTAGES,
             try_pin_init!(SimRegulator {
                 state <- new_mutex!((false, SIM_VOLTAGES.min_uv)),

@@ -6,6 +6,11 @@
  * Handles are per open file: an id returned by a lookup on one file is
  * unknown (EINVAL) on another. All fields are 64-bit so that the layout is
  * the same for every ABI.
+ *
+ * A file holds at most RESMGR_TEST_MAX_HANDLES handles at a time: a lookup
+ * (GPIO_LOOKUP, REG_LOOKUP, CREG_GET) that would take one more fails with
+ * ENOSPC, as an id allocator does when its range is full; DROP makes room,
+ * and the next lookup takes the lowest free id.
  */
 #ifndef _UAPI_LINUX_RESMGR_TEST_H
 #define _UAPI_LINUX_RESMGR_TEST_H
@@ -14,6 +19,7 @@
 #include <linux/types.h>
 
 #define RESMGR_TEST_LABEL_LEN	32
+#define RESMGR_TEST_MAX_HANDLES	16384
 
 /* Look a GPIO line up by chip label and offset; returns its handle id. */
 struct resmgr_test_gpio_lookup {
@@ -60,7 +66,15 @@ struct resmgr_test_counters {
  * CREG_GET gets the regulator through the regulator core, as a C consumer
  * (regulator_get() on the test device); CREG_* go through that consumer.
  * Using a handle of one kind with another kind's command gives EINVAL.
+ *
+ * Only the regulator the test module registers itself, RESMGR_TEST_VREG, is
+ * reachable: REG_LOOKUP, CREG_GET and KWORK_START give ENOENT for any other
+ * name, whatever regulators the system has. While that regulator's driver is
+ * unbound, CREG_GET gives ENODEV (as regulator_get() does for a regulator it
+ * cannot find) rather than the core's dummy regulator.
  */
+#define RESMGR_TEST_VREG	"resmgr-test-vreg"
+
 #define RESMGR_TEST_REG_LOOKUP	_IOWR(RESMGR_TEST_MAGIC, 0x0a, struct resmgr_test_gpio_lookup)
 #define RESMGR_TEST_REG_ENABLE	_IOW(RESMGR_TEST_MAGIC, 0x0b, struct resmgr_test_gpio_op)
 #define RESMGR_TEST_REG_DISABLE	_IOW(RESMGR_TEST_MAGIC, 0x0c, struct resmgr_test_gpio_op)
@@ -80,6 +94,13 @@ struct resmgr_test_counters {
  * synchronize_srcu_expedited() on an idle SRCU-fast domain). Both first
  * take 100000 handles (or `iterations`, if more) and drop those not kept,
  * so that every timed grace period follows the same work.
+ *
+ * EINVAL for an unknown kind, for threads outside 1 to
+ * RESMGR_TEST_BENCH_MAX_THREADS or iterations outside 1 to
+ * RESMGR_TEST_BENCH_MAX_ITERATIONS (kinds RAW to REFCOUNT), and for more than
+ * RESMGR_TEST_BENCH_MAX_HANDLES handles (REVOKE_N). The loops reach a
+ * scheduling point (cond_resched()) every few thousand iterations, so that a
+ * long run does not hold a CPU on a kernel without forced preemption.
  */
 struct resmgr_test_bench {
 	__u64 kind;
@@ -98,6 +119,10 @@ struct resmgr_test_bench {
 #define RESMGR_TEST_BENCH_REVOKE_N	7	/* revoke with N handles */
 #define RESMGR_TEST_BENCH_SYNC_EXPEDITED 8	/* one expedited grace period */
 
+#define RESMGR_TEST_BENCH_MAX_THREADS		64
+#define RESMGR_TEST_BENCH_MAX_ITERATIONS	100000000
+#define RESMGR_TEST_BENCH_MAX_HANDLES		262144
+
 #define RESMGR_TEST_BENCH	_IOWR(RESMGR_TEST_MAGIC, 0x13, struct resmgr_test_bench)
 
 /*
@@ -106,9 +131,11 @@ struct resmgr_test_bench {
  * looks up a line of the GPIO chip labelled `gpio` and the regulator named
  * `regulator`, and calls through the handles (set output, get, set voltage)
  * until stopped; a handle that answers ENODEV is dropped and looked up
- * again. EBUSY if this file's workers already run. KWORK_STOP stops them,
- * waits for them and fills in the counts (EINVAL if none run). Closing the
- * file stops them too.
+ * again. EBUSY if this file's workers already run, ENOENT if `regulator` is
+ * not RESMGR_TEST_VREG. KWORK_STOP stops them, waits for them and fills in
+ * the counts (EINVAL if none run). Closing the file stops them too, and
+ * waits for them: once close() has returned, nothing of the module runs for
+ * them any more, so the module can be unloaded at once.
  */
 struct resmgr_test_kwork {
 	char gpio[RESMGR_TEST_LABEL_LEN];	/* in (START): chip label */
@@ -123,5 +150,12 @@ struct resmgr_test_kwork {
 
 #define RESMGR_TEST_KWORK_START	_IOW(RESMGR_TEST_MAGIC, 0x14, struct resmgr_test_kwork)
 #define RESMGR_TEST_KWORK_STOP	_IOWR(RESMGR_TEST_MAGIC, 0x15, struct resmgr_test_kwork)
+
+/*
+ * POLL_MASK: the EPOLL* mask that poll() reports for this file from now on
+ * (EPOLLIN | EPOLLOUT when it is opened); pollers of the device are woken. A
+ * mask of 0 lets a poller sleep until the device is unbound.
+ */
+#define RESMGR_TEST_POLL_MASK	_IOW(RESMGR_TEST_MAGIC, 0x16, __u64)
 
 #endif /* _UAPI_LINUX_RESMGR_TEST_H */
