@@ -40,7 +40,7 @@ run: build
 shell: build
 	@$(KIT)/vm.sh
 
-## make check       rustfmtcheck, CLIPPY=1 build, rustdoc, checkpatch on the series
+## make check       rustfmtcheck, CLIPPY, rustdoc, checkpatch, compile-fail, config matrix
 check: build
 	@$(KIT)/check.sh
 

@@ -1,6 +1,8 @@
 #!/bin/bash
-# `make check`: rustfmtcheck, a CLIPPY=1 build, rustdoc, and checkpatch --strict on
-# the series. Prints every finding in our files; exits non-zero if any.
+# `make check`: rustfmtcheck, a CLIPPY=1 build, rustdoc, checkpatch --strict on
+# the series, compile-fail tests, and a config matrix: the tree built with the options we use turned
+# off one at a time. Prints every finding in our files; exits non-zero if any.
+# MATRIX="gpio-sim irq-sim" runs only those variants, MATRIX=none skips it.
 . "$(dirname "$0")/lib.sh"
 
 fail=0
@@ -28,6 +30,82 @@ for p in "$HB"/series/0*.patch; do
     --root="$KSRC" "$B/series/$(basename "$p")") \
     || { echo "== $(basename "$p")"; echo "$out"; fail=1; }
 done
+
+step "check: compile-fail tests of the safe API (kit/compile-fail)"
+"$KIT/compile-fail.sh" || fail=1
+
+# The suite's config fragment must hold in the project's config: every line of it
+# is something the tests need, and they run on the test kernel (the bench one
+# leaves out KUnit and fault injection on purpose).
+if [ "$FLAVOR" = test ]; then
+  step "check: tools/testing/selftests/resmgr/config holds in the test config"
+  while IFS= read -r line; do
+    case "$line" in
+      CONFIG_*=*) grep -qxF "$line" "$HOUT/.config" || { fail=1
+        echo "selftests config: $line, the kernel has: $(grep -E "^${line%%=*}=" "$HOUT/.config" || echo unset)"; };;
+    esac
+  done < "$REPO/tools/testing/selftests/resmgr/config"
+fi
+
+# Config matrix. Each variant starts from the project's .config, turns options
+# off with scripts/config and olddefconfig, checks that they are really off (and
+# that the resource manager is still built), then builds vmlinux and the modules
+# in one extra object directory shared by all variants: after the first (a full
+# build) only what a variant's options touch is rebuilt. Warnings in our files
+# fail a variant as in build.sh. Options that are only selected (IRQ_SIM) are
+# turned off through everything that selects them.
+#   name        scripts/config arguments                                    must be off
+MATRIX_VARIANTS="
+gpio-sim    |--disable GPIO_SIM                                             |GPIO_SIM
+irq-sim     |--disable GPIO_SIM --disable GPIO_SIM_RS --disable GPIO_MOCKUP --disable IIO_SIMPLE_DUMMY_EVENTS|IRQ_SIM
+regulator   |--disable REGULATOR                                            |REGULATOR
+configfs    |--disable CONFIGFS_FS --disable GPIO_SIM --disable GPIO_AGGREGATOR --disable GPIO_VIRTUSER|CONFIGFS_FS
+"
+MOUT=$B/out-matrix$SFX
+HMOUT=$HB/out-matrix$SFX
+MMAKE="make -C $KSRC LLVM=$LLVM_SUFFIX O=$MOUT -j$JOBS"
+# Our symbols, to show what a variant took with it.
+OURS_SYMS="RUST_RESMGR RUST_RESMGR_KUNIT_TEST GPIO_SIM_RS RESMGR_TEST SAMPLE_RUST_RESMGR_PROVIDER SAMPLE_RUST_RESMGR_CONSUMER IRQ_SIM"
+cfgval() { sed -nE "s/^CONFIG_$2=(.*)/\1/p" "$1" | grep . || echo n; }
+
+matrix() {
+  local name=$1 args=$2 off=$3 log=$HB/matrix-$1$SFX.log t0 s changed= findings
+  mkdir -p "$HMOUT"
+  cp "$HOUT/.config" "$HMOUT/.config" || return 1
+  # shellcheck disable=SC2086 # $args is a list of scripts/config arguments
+  in_chroot "$KSRC/scripts/config" --file "$MOUT/.config" $args || return 1
+  in_chroot $MMAKE -s olddefconfig >"$log" 2>&1 || { tail -20 "$log"; return 1; }
+  for s in $off; do
+    [ "$(cfgval "$HMOUT/.config" "$s")" = n ] || { echo "matrix $name: CONFIG_$s is still $(cfgval "$HMOUT/.config" "$s")"; return 1; }
+  done
+  [ "$(cfgval "$HMOUT/.config" RUST_RESMGR)" = y ] || { echo "matrix $name: CONFIG_RUST_RESMGR went away"; return 1; }
+  for s in $OURS_SYMS; do
+    [ "$(cfgval "$HOUT/.config" "$s")" = "$(cfgval "$HMOUT/.config" "$s")" ] \
+      || changed="$changed $s=$(cfgval "$HOUT/.config" "$s")->$(cfgval "$HMOUT/.config" "$s")"
+  done
+  step "check: matrix $name: off:$(printf ' %s' $off)${changed:+; also:$changed} (log: $log)"
+  t0=$(date +%s)
+  if ! in_chroot $MMAKE vmlinux modules >>"$log" 2>&1; then
+    grep -E 'error|Error|undefined' "$log" | head -20
+    echo "matrix $name: build failed after $(($(date +%s) - t0)) s"
+    return 1
+  fi
+  findings=$( (grep -E '^ *--> |: warning:' "$log" || true) | ours)
+  [ -z "$findings" ] || { echo "$findings"; echo "matrix $name: warnings in our files"; return 1; }
+  step "check: matrix $name: built in $(($(date +%s) - t0)) s"
+}
+
+if [ "${MATRIX:-all}" != none ]; then
+  [ -f "$HOUT/.config" ] || die "no $HOUT/.config: run make build first"
+  mapfile -t variants <<< "$MATRIX_VARIANTS"
+  for v in "${variants[@]}"; do
+    IFS='|' read -r name args off <<< "$v"
+    name=${name// /}
+    [ -n "$name" ] || continue
+    case " ${MATRIX:-all} " in *" all "*|*" $name "*) ;; *) continue;; esac
+    matrix "$name" "$args" "$off" </dev/null || fail=1
+  done
+fi
 
 [ $fail = 0 ] && step "check: clean" || step "check: findings above"
 exit $fail

@@ -141,6 +141,9 @@ pub struct ChipConfig {
     pub hogs: KVec<Hog>,
     /// Whether lines can be used as interrupts: edges are then reported with
     /// [`Events::notify`] (a simulated interrupt domain, see `include/linux/irq_sim.h`).
+    ///
+    /// Needs `CONFIG_IRQ_SIM`, which the driver's Kconfig entry selects: without it,
+    /// registration fails with `EOPNOTSUPP`.
     pub edge_events: bool,
     /// Per-line sysfs directories, if any.
     pub line_dirs: Option<LineDirs>,
@@ -169,7 +172,8 @@ impl ChipConfig {
 /// # Invariants
 ///
 /// `domain` is null, or a simulated interrupt domain of `ngpio` interrupts that stays valid as
-/// long as `self` and is removed when `self` is dropped.
+/// long as `self` and is removed when `self` is dropped. Without `CONFIG_IRQ_SIM` it is always
+/// null.
 pub struct Events {
     domain: *mut bindings::irq_domain,
     ngpio: u32,
@@ -187,6 +191,40 @@ impl Events {
             domain: ptr::null_mut(),
             ngpio: 0,
         }
+    }
+
+    /// Creates the simulated interrupt domain of a chip with `ngpio` lines.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must be the `chip` of a registration that outlives the returned value.
+    #[cfg(CONFIG_IRQ_SIM)]
+    unsafe fn new(ngpio: u16, slot: *mut bindings::gpio_chip) -> Result<Self> {
+        // SAFETY: `SIM_OPS` is static; the domain's callbacks get `slot`, which stays valid until
+        // the domain is removed (`Events::drop`, after the chip's removal).
+        let domain = unsafe {
+            bindings::irq_domain_create_sim_full(
+                ptr::null_mut(),
+                c_uint::from(ngpio),
+                &SIM_OPS.0,
+                slot.cast(),
+            )
+        };
+        // INVARIANT: A simulated domain of `ngpio` interrupts, removed in `drop`.
+        Ok(Self {
+            domain: crate::error::from_err_ptr(domain)?,
+            ngpio: u32::from(ngpio),
+        })
+    }
+
+    /// Without simulated interrupts (`CONFIG_IRQ_SIM`) a chip cannot have edge events.
+    ///
+    /// # Safety
+    ///
+    /// None needed; `unsafe` only to match the function it stands in for.
+    #[cfg(not(CONFIG_IRQ_SIM))]
+    unsafe fn new(_ngpio: u16, _slot: *mut bindings::gpio_chip) -> Result<Self> {
+        Err(EOPNOTSUPP)
     }
 
     /// Returns the interrupt of line `offset`, 0 if it has none mapped.
@@ -243,6 +281,8 @@ impl Events {
     }
 }
 
+// Without `CONFIG_IRQ_SIM` there never is a domain to remove.
+#[cfg(CONFIG_IRQ_SIM)]
 impl Drop for Events {
     fn drop(&mut self) {
         if self.domain.is_null() {
@@ -717,25 +757,11 @@ unsafe fn register_erased(
                 // initialised.
                 let reg = unsafe { registration_of(slot) };
                 if edge_events {
-                    // SAFETY: `SIM_OPS` is static; the domain's callbacks get `slot`, which stays
-                    // valid until the domain is removed (`Events::drop`, after the chip's
-                    // removal).
-                    let domain = unsafe {
-                        bindings::irq_domain_create_sim_full(
-                            ptr::null_mut(),
-                            c_uint::from(ngpio),
-                            &SIM_OPS.0,
-                            slot.cast(),
-                        )
-                    };
-                    let domain = crate::error::from_err_ptr(domain)?;
+                    // SAFETY: `slot` is the `chip` of this registration, which drops its
+                    // `events` (removing the domain) only after the chip's removal.
+                    let events = unsafe { Events::new(ngpio, slot) }?;
                     // SAFETY: Nothing else refers to `events` yet; see the type invariants.
-                    unsafe {
-                        (*reg.cast_mut()).events = Events {
-                            domain,
-                            ngpio: u32::from(ngpio),
-                        }
-                    };
+                    unsafe { (*reg.cast_mut()).events = events };
                 }
                 // SAFETY: `slot` is valid and initialised above; the label and names point into
                 // fields of this registration initialised before `chip`.
@@ -1179,6 +1205,7 @@ unsafe extern "C" fn to_irq_callback(gc: *mut bindings::gpio_chip, offset: c_uin
 /// # Safety
 ///
 /// `data` must be the `chip` of a registration whose domain this is.
+#[cfg(CONFIG_IRQ_SIM)]
 unsafe extern "C" fn irq_requested(
     _domain: *mut bindings::irq_domain,
     hwirq: bindings::irq_hw_number_t,
@@ -1194,6 +1221,7 @@ unsafe extern "C" fn irq_requested(
 /// # Safety
 ///
 /// `data` must be the `chip` of a registration whose domain this is.
+#[cfg(CONFIG_IRQ_SIM)]
 unsafe extern "C" fn irq_released(
     _domain: *mut bindings::irq_domain,
     hwirq: bindings::irq_hw_number_t,
@@ -1204,11 +1232,14 @@ unsafe extern "C" fn irq_released(
     unsafe { bindings::gpiochip_unlock_as_irq(data.cast(), hwirq as c_uint) }
 }
 
+#[cfg(CONFIG_IRQ_SIM)]
 struct SimOps(bindings::irq_sim_ops);
 
+#[cfg(CONFIG_IRQ_SIM)]
 // SAFETY: The table is immutable and only holds function pointers.
 unsafe impl Sync for SimOps {}
 
+#[cfg(CONFIG_IRQ_SIM)]
 static SIM_OPS: SimOps = SimOps(bindings::irq_sim_ops {
     irq_sim_irq_requested: Some(irq_requested),
     irq_sim_irq_released: Some(irq_released),
