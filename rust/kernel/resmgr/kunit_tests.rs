@@ -9,10 +9,12 @@ mod tests {
     use super::super::{
         shell::Shell,
         Handle,
+        Notice,
         Provider,
         RevokeNotify, //
     };
     use crate::{
+        bindings,
         define_resource_registry,
         device::{
             Bound,
@@ -55,10 +57,16 @@ mod tests {
             }
         }
 
+        /// Returns the value, or [`DEAD`] if the gadget has been dropped.
+        ///
+        /// A use-after-drop sees `alive == false` (or KASAN reports it); the callers compare
+        /// the value, so a violation fails the case instead of panicking in a worker.
         fn read(&self) -> u32 {
-            // A use-after-drop would see `alive == false` (or KASAN would report it).
-            assert!(self.alive.load(Ordering::Relaxed));
-            self.value
+            if self.alive.load(Ordering::Relaxed) {
+                self.value
+            } else {
+                DEAD
+            }
         }
     }
 
@@ -68,6 +76,9 @@ mod tests {
             self.drops.fetch_add(1, Ordering::Relaxed);
         }
     }
+
+    /// What [`Gadget::read`] returns after the gadget was dropped.
+    const DEAD: u32 = u32::MAX;
 
     fn counter() -> Result<Arc<AtomicU32>> {
         Ok(Arc::new(AtomicU32::new(0), GFP_KERNEL)?)
@@ -253,9 +264,21 @@ mod tests {
         // A cancelled notice never runs.
         let cancelled = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
         drop(handle.notify_on_revoke(cancelled.clone())?);
+        // Neither does one dropped during the revocation, before its turn: a slow notice
+        // first holds the revocation inside the delivery.
+        let slow = SlowNotice::new()?;
+        let slow_notice = handle.notify_on_revoke(slow.clone())?;
+        let dropped_late = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
+        let dropped_late_notice = handle.notify_on_revoke(dropped_late.clone())?;
 
         let shell_handle = handle.clone();
-        drop(provider);
+        let done = revoke_on_worker(provider)?;
+        slow.started.wait_for_completion();
+        drop(dropped_late_notice);
+        slow.release.complete_all();
+        done.wait_for_completion();
+        drop(slow_notice);
+        assert_eq!(dropped_late.0.load(Ordering::Relaxed), 0);
         // Revoking again (as devres would after an explicit revoke) notifies no one again.
         assert!(!shell_handle.shell_for_test().revoke());
 
@@ -272,6 +295,199 @@ mod tests {
         assert_eq!(late.0.load(Ordering::Relaxed), 1);
         // Waiting for a revoked provider returns at once.
         handle.wait_revoked()?;
+        Ok(())
+    }
+
+    /// A notice whose callback blocks until it is released.
+    #[pin_data]
+    struct SlowNotice {
+        #[pin]
+        started: Completion,
+        #[pin]
+        release: Completion,
+        returned: AtomicBool,
+    }
+
+    impl SlowNotice {
+        fn new() -> Result<Arc<Self>> {
+            Arc::pin_init(
+                pin_init!(Self {
+                    started <- Completion::new(),
+                    release <- Completion::new(),
+                    returned: AtomicBool::new(false),
+                }),
+                GFP_KERNEL,
+            )
+        }
+    }
+
+    impl RevokeNotify for SlowNotice {
+        fn revoked(&self) {
+            self.started.complete_all();
+            self.release.wait_for_completion();
+            // Still running for a while after it was released.
+            fsleep(Delta::from_millis(20));
+            self.returned.store(true, Ordering::Release);
+        }
+    }
+
+    /// Revokes `provider` on a worker; the returned completion says it returned.
+    fn revoke_on_worker<T: Send + Sync + 'static>(provider: Provider<T>) -> Result<Arc<Completion>> {
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let signal = done.clone();
+        workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+            provider.revoke();
+            signal.complete_all();
+        })?;
+        Ok(done)
+    }
+
+    #[test]
+    fn notice_dropped_during_revocation_does_not_run_after_its_drop() -> Result {
+        let provider = Provider::new(0u32)?;
+        let handle = provider.handle();
+        let slow = SlowNotice::new()?;
+        let count = Arc::new(CountNotice(AtomicU32::new(0)), GFP_KERNEL)?;
+        let slow_notice = handle.notify_on_revoke(slow.clone())?;
+        let count_notice = handle.notify_on_revoke(count.clone())?;
+
+        let done = revoke_on_worker(provider)?;
+        // The revocation is delivering the notices: the slow one runs, the other one is next.
+        slow.started.wait_for_completion();
+        drop(count_notice);
+        let ran_before_drop_returned = count.0.load(Ordering::Relaxed);
+        slow.release.complete_all();
+        done.wait_for_completion();
+
+        assert_eq!(ran_before_drop_returned, 0);
+        // Dropped before its turn: it must never run.
+        assert_eq!(count.0.load(Ordering::Relaxed), 0);
+        assert!(slow.returned.load(Ordering::Acquire));
+        drop(slow_notice);
+        Ok(())
+    }
+
+    #[test]
+    fn notice_drop_waits_for_its_running_callback() -> Result {
+        let provider = Provider::new(0u32)?;
+        let handle = provider.handle();
+        let slow = SlowNotice::new()?;
+        let notice = handle.notify_on_revoke(slow.clone())?;
+
+        let done = revoke_on_worker(provider)?;
+        slow.started.wait_for_completion();
+
+        // Drop the notice on another worker while its callback runs.
+        let dropped = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let (drop_returned, returned_at_drop) = (
+            Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
+            Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
+        );
+        {
+            let (dropped, drop_returned) = (dropped.clone(), drop_returned.clone());
+            let (slow, returned_at_drop) = (slow.clone(), returned_at_drop.clone());
+            workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+                drop(notice);
+                returned_at_drop.store(slow.returned.load(Ordering::Acquire), Ordering::Relaxed);
+                drop_returned.store(true, Ordering::Release);
+                dropped.complete_all();
+            })?;
+        }
+        fsleep(Delta::from_millis(100));
+        // The callback is still blocked: the drop must be waiting for it.
+        let returned_early = drop_returned.load(Ordering::Acquire);
+        slow.release.complete_all();
+        dropped.wait_for_completion();
+        done.wait_for_completion();
+
+        assert!(!returned_early);
+        // When the drop returned, the callback had returned.
+        assert!(returned_at_drop.load(Ordering::Relaxed));
+        Ok(())
+    }
+
+    /// A notice that drops its own notice, and another provider, from its callback.
+    #[pin_data]
+    struct DropsOnRevoke {
+        #[pin]
+        held: Mutex<(Option<Notice<u32>>, Option<Provider<u32>>)>,
+    }
+
+    impl RevokeNotify for DropsOnRevoke {
+        fn revoked(&self) {
+            let (notice, provider) = {
+                let mut held = self.held.lock();
+                (held.0.take(), held.1.take())
+            };
+            drop(notice);
+            drop(provider);
+        }
+    }
+
+    /// An implementation that owns another provider: dropping it revokes that one.
+    struct Nest {
+        _inner: Provider<u32>,
+    }
+
+    /// Returns whether lockdep is still on (it turns itself off after its first report).
+    fn lockdep_on() -> bool {
+        // SAFETY: `debug_locks` is a plain `int` that the kernel only ever sets to 0.
+        unsafe { core::ptr::read_volatile(&raw const bindings::debug_locks) != 0 }
+    }
+
+    #[test]
+    fn nested_revocations_are_not_recursive_locking() -> Result {
+        let lockdep_was_on = lockdep_on();
+        let inner = Provider::new(1u32)?;
+        let inner_handle = inner.handle();
+        let outer = Provider::new(Nest { _inner: inner })?;
+
+        // A notice of a third provider that drops its own notice and a fourth provider.
+        let third = Provider::new(3u32)?;
+        let fourth = Provider::new(4u32)?;
+        let fourth_handle = fourth.handle();
+        let dropper = Arc::pin_init(
+            pin_init!(DropsOnRevoke {
+                held <- new_mutex!((None, Some(fourth))),
+            }),
+            GFP_KERNEL,
+        )?;
+        let notice = third.handle().notify_on_revoke(dropper.clone())?;
+        dropper.held.lock().0 = Some(notice);
+
+        // Revoking `outer` drops `Nest`, which revokes `inner` inside `outer`'s revocation.
+        outer.revoke();
+        assert_eq!(inner_handle.access().err(), Some(ENODEV));
+        // Revoking `third` runs the notice, which revokes `fourth` and drops itself.
+        third.revoke();
+        assert_eq!(fourth_handle.access().err(), Some(ENODEV));
+        assert!(dropper.held.lock().0.is_none());
+
+        // Lockdep has nothing to say about either (a report would have turned it off).
+        assert_eq!(lockdep_on(), lockdep_was_on);
+        Ok(())
+    }
+
+    #[test]
+    fn lockdep_knows_a_reader_of_its_own_shell() -> Result {
+        // A revocation from inside a guard of the same shell would wait for itself. The fence
+        // warns then, on the revoking thread (`SrcuFast::synchronize_expedited_during` waits on a
+        // worker), through lockdep's knowledge that the thread is a reader: check that knowledge.
+        let provider = Provider::new(0u32)?;
+        let other = Provider::new(0u32)?;
+        let handle = provider.handle();
+        let shell = handle.shell_for_test();
+        assert!(!shell.srcu_for_test().held_by_current());
+        let guard = handle.access()?;
+        if cfg!(CONFIG_DEBUG_LOCK_ALLOC) && lockdep_on() {
+            assert!(shell.srcu_for_test().held_by_current());
+        }
+        // Only this shell: a reader of one provider may revoke another.
+        assert!(!other.handle().shell_for_test().srcu_for_test().held_by_current());
+        drop(guard);
+        assert!(!shell.srcu_for_test().held_by_current());
+        other.revoke();
+        provider.revoke();
         Ok(())
     }
 
@@ -563,20 +779,30 @@ mod tests {
         supply.enable()?;
         assert!(supply.is_enabled()?);
 
-        // A C consumer: regulator_get() through the core, which calls through the shell.
-        {
-            let consumer = Regulator::<Disabled>::get(dev, c"kunit-vreg")?;
-            let uv = Voltage::from_microvolts(1_350_000);
-            consumer.set_voltage(uv, uv)?;
-            assert_eq!(consumer.get_voltage()?.as_microvolts(), 1_350_000);
-            assert_eq!(supply.get_voltage()?, 1_350_000);
-        }
+        // A C consumer on a device of its own: regulator_get() through the core, which calls
+        // through the shell. It holds the regulator across the provider's unbind.
+        let user = faux::Registration::new(c"rust-resmgr-kunit-vreg-user", None)?;
+        let user_dev: &Device<Bound> = user.as_ref().as_ref();
+        let consumer = Regulator::<Disabled>::get(user_dev, c"kunit-vreg")?;
+        let uv = Voltage::from_microvolts(1_350_000);
+        consumer.set_voltage(uv, uv)?;
+        assert_eq!(consumer.get_voltage()?.as_microvolts(), 1_350_000);
+        assert_eq!(supply.get_voltage()?, 1_350_000);
 
         drop(reg);
         assert!(supply.is_revoked());
         assert_eq!(supply.get_voltage(), Err(ENODEV));
         assert_eq!(supply.enable(), Err(ENODEV));
         assert_eq!(Supply::lookup(c"kunit-vreg").err(), Some(ENOENT));
+
+        // The C consumer, still holding the regulator, reaches no provider: it must be told so,
+        // for the voltage it asked for last as for a new one, and it can still let go.
+        assert_eq!(consumer.get_voltage().err(), Some(ENODEV));
+        assert_eq!(consumer.set_voltage(uv, uv).err(), Some(ENODEV));
+        let other = Voltage::from_microvolts(1_300_000);
+        assert_eq!(consumer.set_voltage(other, other).err(), Some(ENODEV));
+        drop(consumer);
+        drop(user);
         Ok(())
     }
 }
