@@ -168,15 +168,61 @@ TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
 TEST_F(dev, device_unbind_with_fds_open)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	char buf[32];
+	char buf[32], proc[512], path[64];
+	int other, reader, status, pfile;
+	int64_t t, end;
+	pid_t waiter, got;
 	__u64 v = 0;
+	ssize_t n;
 	long id;
-	int other;
 
 	ASSERT_EQ(12, read(self->fd, buf, sizeof(buf)));
 	id = lookup(self->fd, CHIP, 1);
 	ASSERT_LT(0, id);
+	/* A reader with a file of its own, read before and after the unbind. */
+	reader = open(DEV_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, reader);
+	ASSERT_EQ(12, read(reader, buf, sizeof(buf)));
 
+	/*
+	 * A poller asleep on the device across its revocation: the device
+	 * never reports POLLPRI, so only the unbind can wake it, and then it
+	 * must see POLLHUP | POLLERR. A child, which gives up by itself after
+	 * 20 s if it is never woken; it exits with its revents.
+	 */
+	waiter = fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		struct pollfd w = { .fd = self->fd, .events = POLLPRI };
+		int ret = poll(&w, 1, 20000);
+
+		_exit(ret == 1 ? w.revents & 0xff : ret == 0 ? 0 : 0xff);
+	}
+	/* Asleep (state S) in a system call (poll()), and still a bit later. */
+	for (end = now_ms() + 5000;; usleep(10000)) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", waiter);
+		pfile = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, pfile);
+		n = read(pfile, proc, sizeof(proc) - 1);
+		close(pfile);
+		ASSERT_LT(0, n);
+		proc[n] = '\0';
+		if (strstr(proc, ") S ")) {
+			snprintf(path, sizeof(path), "/proc/%d/syscall", waiter);
+			pfile = open(path, O_RDONLY | O_CLOEXEC);
+			n = pfile < 0 ? -1 : read(pfile, proc, sizeof(proc) - 1);
+			if (pfile >= 0)
+				close(pfile);
+			/* Unreadable without CONFIG_HAVE_ARCH_TRACEHOOK. */
+			if (n <= 0 || (proc[0] >= '0' && proc[0] <= '9'))
+				break;
+		}
+		ASSERT_GT(end, now_ms()) TH_LOG("poller not asleep in poll()");
+	}
+	usleep(100000);
+	ASSERT_EQ(0, waitpid(waiter, &status, WNOHANG));
+
+	t = now_ms();
 	ASSERT_EQ(0, test_bind(false));
 	ASSERT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	ASSERT_EQ(ENODEV, errno);
@@ -186,6 +232,22 @@ TEST_F(dev, device_unbind_with_fds_open)
 	ASSERT_EQ(1, poll(&pfd, 1, 1000));
 	ASSERT_EQ(POLLHUP | POLLERR, pfd.revents & (POLLHUP | POLLERR));
 	ASSERT_EQ(-1, open(DEV_PATH, O_RDWR));
+
+	/* The poller was woken by the revocation, and saw it. */
+	while ((got = waitpid(waiter, &status, WNOHANG)) == 0) {
+		ASSERT_GT(t + 15000, now_ms()) TH_LOG("poller not woken by the unbind");
+		usleep(10000);
+	}
+	ASSERT_EQ(waiter, got);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(POLLHUP | POLLERR,
+		  WEXITSTATUS(status) & (POLLHUP | POLLERR | POLLNVAL))
+		TH_LOG("poller: exit %#x (0: not woken, 0xff: error, else revents)",
+		       WEXITSTATUS(status));
+	/* The reader's file is revoked too, and closes. */
+	ASSERT_EQ(-1, read(reader, buf, sizeof(buf)));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(0, close(reader));
 
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
@@ -432,22 +494,32 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 	ASSERT_NE(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
 	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, c, &v));
 
-	/* Release the C consumer before the provider goes (see the notes). */
-	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+	/*
+	 * The C consumer holds the regulator across the unbind: the core
+	 * keeps calling through the descriptor, which lives as long as the
+	 * regulator_dev, and every call fails with the provider's ENODEV.
+	 */
 	ASSERT_EQ(0, vreg_bind(false));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	/* The consumer's last request again: not a no-op any more. */
+	v = 2500000;
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	/* regulator_put() after the unregistration releases the regulator_dev. */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 }
 
 /*
  * A C consumer (regulator_get() on the test device) that still holds the
  * regulator when its provider is unbound: the core keeps the regulator_dev
- * and calls through its descriptor, which our provider keeps until the last
- * consumer puts it, so the call reaches the revoked shell and fails.
+ * and calls through its descriptor, which our provider frees only when the
+ * regulator_dev is released, so the call reaches the revoked shell and
+ * fails; a new instance does not bring the old consumer back.
  */
 TEST_F(dev, regulator_c_consumer_after_unbind)
 {
 	__u64 v = 2000000;
-	long c, r;
+	long c, c2, r;
 
 	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, c);
@@ -461,24 +533,25 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 	/* regulator_get_voltage() -> core -> our ops -> revoked shell. */
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	/*
-	 * regulator_set_voltage() succeeds without reaching the provider: the
-	 * unregistration tore down the regulator's coupling descriptor
-	 * (n_coupled = 0), so the core's balancing finds nothing to change.
+	 * regulator_set_voltage() fails too: the unregistration tore down the
+	 * regulator's coupling, and the core answers ENODEV for that instead
+	 * of balancing nothing and reporting success.
 	 */
 	v = 2200000;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
-	/* regulator_put() after the unregistration. */
-	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 
-	/* A new instance for a new C consumer. */
+	/* A new instance for a new C consumer; the old one stays revoked. */
 	ASSERT_EQ(0, vreg_bind(true));
-	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
-	ASSERT_LT(0, c);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	c2 = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
+	ASSERT_LT(0, c2);
+	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c2, &v));
 	ASSERT_EQ(1000000, v);
+	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	/* regulator_put() of the unregistered regulator, then of the new one. */
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c2 }));
 }
 
 static int kwork(int fd, unsigned long cmd, struct resmgr_test_kwork *k)
@@ -620,3 +693,106 @@ TEST_F(dev, race_ioctls_against_unbind_bind)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * The test device reaches only the regulator its module registers: no other
+ * name resolves, whether through resmgr (REG_LOOKUP, KWORK_START) or through
+ * the regulator core (CREG_GET, which would otherwise find any regulator of
+ * the system by name, or hand out the core's dummy regulator).
+ */
+TEST_F(dev, regulators_other_than_the_test_one_are_unreachable)
+{
+	static const char *const others[] = { "regulator-dummy", "vcc", "" };
+	struct resmgr_test_kwork k;
+	size_t i;
+	long c;
+
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		EXPECT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, others[i], 0))
+			TH_LOG("REG_LOOKUP \"%s\"", others[i]);
+		EXPECT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, others[i], 0))
+			TH_LOG("CREG_GET \"%s\"", others[i]);
+		memset(&k, 0, sizeof(k));
+		strcpy(k.gpio, CHIP);
+		strcpy(k.regulator, others[i]);
+		k.workers = 1;
+		EXPECT_EQ(-ENOENT, kwork(self->fd, RESMGR_TEST_KWORK_START, &k))
+			TH_LOG("KWORK_START \"%s\"", others[i]);
+	}
+
+	/* The module's own regulator, by every path. */
+	ASSERT_LT(0, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, RESMGR_TEST_VREG, 0));
+	c = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, RESMGR_TEST_VREG, 0);
+	ASSERT_LT(0, c);
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
+
+	/* Unbound, it is not replaced by the core's dummy regulator. */
+	ASSERT_EQ(0, vreg_bind(false));
+	ASSERT_EQ(-ENODEV, resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, RESMGR_TEST_VREG, 0));
+	ASSERT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, RESMGR_TEST_VREG, 0));
+	ASSERT_EQ(0, vreg_bind(true));
+}
+
+/* A file's handle table is bounded: ENOSPC once full, room again after DROP. */
+TEST_F(dev, handle_table_is_bounded)
+{
+	long id, i;
+	int other;
+
+	for (i = 0; i < RESMGR_TEST_MAX_HANDLES; i++) {
+		id = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, RESMGR_TEST_VREG, 0);
+		ASSERT_EQ(i + 1, id) TH_LOG("lookup %ld", i);
+	}
+	ASSERT_EQ(RESMGR_TEST_MAX_HANDLES, counters().handles);
+	ASSERT_EQ(-ENOSPC, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, RESMGR_TEST_VREG, 0));
+	ASSERT_EQ(-ENOSPC, lookup(self->fd, CHIP, 0));
+	ASSERT_EQ(-ENOSPC, resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, RESMGR_TEST_VREG, 0));
+	ASSERT_EQ(RESMGR_TEST_MAX_HANDLES, counters().handles);
+
+	/* DROP makes room, and the next lookup takes the freed id. */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ 100 }));
+	ASSERT_EQ(100, lookup(self->fd, CHIP, 0));
+	ASSERT_EQ(-ENOSPC, lookup(self->fd, CHIP, 1));
+
+	/* The bound is per file. */
+	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(1, lookup(other, CHIP, 0));
+	close(other);
+	/* The teardown checks that closing the full file dropped every handle. */
+}
+
+static long bench_ioctl(int fd, __u64 kind, __u64 iterations, __u64 threads)
+{
+	struct resmgr_test_bench b = {
+		.kind = kind, .iterations = iterations, .threads = threads,
+	};
+
+	return ioctl(fd, RESMGR_TEST_BENCH, &b) ? -errno : 0;
+}
+
+/*
+ * The benchmarks take bounded arguments, and their loops reach a scheduling
+ * point every few thousand iterations: the longest threads, more of them than
+ * CPUs, end without a soft lockup (which the run's log scan reports; on a
+ * preemptible kernel, as on x86_64 since 7.x, the scheduling points are
+ * no-ops and only the bounds are observable here).
+ */
+TEST_F(dev, bench_arguments_are_bounded)
+{
+	const __u64 refcount = RESMGR_TEST_BENCH_REFCOUNT;
+
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, refcount, 1000, 0));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, refcount, 1000,
+				       RESMGR_TEST_BENCH_MAX_THREADS + 1));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, refcount, 0, 1));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, refcount,
+				       RESMGR_TEST_BENCH_MAX_ITERATIONS + 1, 1));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, RESMGR_TEST_BENCH_REVOKE_N,
+				       RESMGR_TEST_BENCH_MAX_HANDLES + 1, 1));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, 99, 1000, 1));
+
+	ASSERT_EQ(0, bench_ioctl(self->fd, RESMGR_TEST_BENCH_REVOKE_N, 1000, 1));
+	ASSERT_EQ(0, bench_ioctl(self->fd, RESMGR_TEST_BENCH_HANDLE, 50000,
+				 RESMGR_TEST_BENCH_MAX_THREADS));
+}
