@@ -2,58 +2,97 @@
 """Count results for `make test`: KUnit (from `kunit.py parse` output) and TAP files.
 
 Usage: count.py [--guest-status N] KUNIT_PARSE_OUTPUT TAP_FILE...
-Prints per-source counts and the final 'N passed, N failed' line. A kselftest
-program built on kselftest_harness.h is counted by its own cases; a skipped
-case counts as failed (nothing that did not run may be reported as passing).
+Prints per-source counts, the tests that were skipped and those that failed,
+and the final 'N passed, N skipped, N failed' line. A kselftest program built
+on kselftest_harness.h is counted by its own cases. A skipped test is counted
+as skipped, not as passed or failed, but still fails the run (exit 1): nothing
+that did not run may be reported as tested.
 """
 import re
 import sys
+from collections import Counter
+
+SUMMARY = re.compile(r"Ran (\d+) tests: (.*)")
+STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ")
+HEADER = re.compile(r"^=+ (?!\[)(.*?) *(\(\d+ subtests?\) )?=+$")
+FOOTER = re.compile(r"^=+ \[[A-Z ]+\] .* =+$")
+KSKIP = re.compile(r"^\[SKIPPED\] (.*)$")
 
 def kunit(path):
-    text = open(path, errors="replace").read()
-    m = re.findall(r"Ran (\d+) tests: (.*)", text)
-    if not m:
-        return 0, 1, ["KUnit: no results parsed"]
-    total, detail = m[-1]
-    counts = dict((k.strip(), int(v)) for k, v in re.findall(r"(\w+): (\d+)", detail))
-    passed = counts.get("passed", 0)
-    return passed, int(total) - passed, []
+    """Counts from `kunit.py parse` output and the names of the skipped cases
+    (suite.case, from the headers the cases are printed under)."""
+    lines = open(path, errors="replace").read().splitlines()
+    runs = [m.groups() for m in map(SUMMARY.search, lines) if m]
+    if not runs:
+        return Counter(failed=1), {"failed": ["KUnit: no results parsed"]}
+    total, detail = runs[-1]
+    counts = {k: int(v) for k, v in re.findall(r"(\w+): (\d+)", detail)}
+    c = Counter(passed=counts.get("passed", 0), skipped=counts.get("skipped", 0))
+    c["failed"] = int(total) - c["passed"] - c["skipped"]
+    skipped, stack = [], []
+    for line in lines:
+        line = STAMP.sub("", line)
+        header, skip = HEADER.match(line), KSKIP.match(line)
+        if FOOTER.match(line):
+            if stack:
+                stack.pop()
+        elif header:
+            stack.append(header.group(1))
+        elif skip:
+            skipped.append("KUnit: " + ".".join([s for s in stack if s] + [skip.group(1)]))
+    return c, {"skipped": skipped}
 
-TOP = re.compile(r"^(not ok|ok) \d+ (.*)$")
-SUB = re.compile(r"^#\s+(not ok|ok) \d+ (.*)$")
+TOP = re.compile(r"^(not ok|ok) \d+ ?(.*)$")
+SUB = re.compile(r"^#\s+(not ok|ok) \d+ ?(.*)$")
+SKIP = re.compile(r"#\s*SKIP\b", re.I)
+
+def verdict(result, desc):
+    if result != "ok":
+        return "failed"
+    return "skipped" if SKIP.search(desc) else "passed"
 
 def tap(path):
-    passed = failed = 0
-    bad = []
-    sub_p = sub_f = 0
+    """Counts of a TAP file (several runs may be appended in one) and the lines
+    of what was skipped or failed. The cases of a kselftest_harness program
+    ('# ok'/'# not ok' lines before the program's own line) are counted one by
+    one; the program's line then counts only if it says more than its cases (a
+    failure, or a skip, with none among the cases: a crash, a timeout)."""
+    c = Counter()
+    named = {"skipped": [], "failed": []}
+    cases, case_lines = Counter(), []
+
+    def take_cases(program):
+        c.update(cases)
+        for v, line in case_lines:
+            named[v].append(f"{program}: {line.lstrip('# ')}")
+        cases.clear()
+        case_lines.clear()
+
     for line in open(path, errors="replace"):
         line = line.rstrip("\n")
-        m = SUB.match(line)
-        if m:
-            if m.group(1) == "ok" and "# SKIP" not in m.group(2):
-                sub_p += 1
-            else:
-                sub_f += 1
-                bad.append(line)
-            continue
-        m = TOP.match(line)
-        if m:
-            if sub_p + sub_f:
-                passed += sub_p
-                failed += sub_f
-                if m.group(1) != "ok" and sub_f == 0:
-                    failed += 1
-                    bad.append(line)
-            elif m.group(1) == "ok" and "# SKIP" not in m.group(2):
-                passed += 1
-            else:
-                failed += 1
-                bad.append(line)
-            sub_p = sub_f = 0
-    if passed + failed == 0:
-        bad.append(f"{path}: no TAP results")
-        failed = 1
-    return passed, failed, bad
+        case, top = SUB.match(line), TOP.match(line)
+        if case:
+            v = verdict(*case.groups())
+            cases[v] += 1
+            if v != "passed":
+                case_lines.append((v, line))
+        elif top:
+            v = verdict(*top.groups())
+            had_cases = sum(cases.values())
+            failed_cases, same_cases = cases["failed"], cases[v]
+            take_cases(top.group(2).split(" # ")[0])
+            if not had_cases or (v != "passed" and not failed_cases and not same_cases):
+                c[v] += 1
+                if v != "passed":
+                    named[v].append(line)
+    take_cases(f"{path} (cut off)")  # cases with no program line after them
+    if not sum(c.values()):
+        c["failed"] = 1
+        named["failed"].append(f"{path}: no TAP results")
+    return c, named
+
+def line(counts):
+    return f"{counts['passed']} passed, {counts['skipped']} skipped, {counts['failed']} failed"
 
 def main():
     args = sys.argv[1:]
@@ -61,21 +100,27 @@ def main():
     if args[0] == "--guest-status":
         guest = int(args[1])
         args = args[2:]
-    p, f, bad = kunit(args[0])
-    print(f"  KUnit: {p} passed, {f} failed")
-    for path in args[1:]:
+    total = Counter()
+    named = {"skipped": [], "failed": []}
+    sources = [("KUnit", kunit, args[0])] + [(p.rsplit("/", 1)[-1], tap, p) for p in args[1:]]
+    for name, count, path in sources:
         try:
-            tp, tf, tbad = tap(path)
+            c, n = count(path)
         except OSError as e:
-            tp, tf, tbad = 0, 1, [str(e)]
-        print(f"  {path.rsplit('/', 1)[-1]}: {tp} passed, {tf} failed")
-        p, f, bad = p + tp, f + tf, bad + tbad
+            c, n = Counter(failed=1), {"failed": [str(e)]}
+        print(f"  {name}: {line(c)}")
+        total.update(c)
+        for k, v in n.items():
+            named[k] += v
     if guest:
-        f += 1
-        bad.append(f"guest run: status {guest} (kernel report, timeout or lost guest)")
-    for b in bad:
-        print("  FAILED: " + b)
-    print(f"{p} passed, {f} failed")
-    return 1 if f else 0
+        total["failed"] += 1
+        named["failed"].append(f"guest run: status {guest} (kernel report, timeout or lost guest)")
+    for k in ("skipped", "failed"):
+        for n in named[k]:
+            print(f"  {k.upper()}: {n}")
+    if total["skipped"] and not total["failed"]:
+        print("  (a skipped test fails the run: it was not tested)")
+    print(line(total))
+    return 1 if total["failed"] or total["skipped"] else 0
 
 sys.exit(main())

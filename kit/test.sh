@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make test`: build (incremental), boot once, run every KUnit case (at boot)
-# and kselftest, and print one 'N passed, N failed' line. Non-zero exit on any
-# failure, any kernel report in the guest log, or a guest that does not return.
+# and kselftest, and print one 'N passed, N skipped, N failed' line. Non-zero
+# exit on any failure or skip, any kernel report in the guest log, or a guest
+# that does not return. KSELFTEST_TIMEOUT=S sets the guest's per-script timeout.
 . "$(dirname "$0")/lib.sh"
 
 "$KIT/provision.sh"
@@ -10,7 +11,8 @@
 KSELFTESTS=${KSELFTESTS:-"-c resmgr"}
 step "running the tests in the guest"
 vm_rc=0
-"$KIT/vm.sh" "bash /repo/kit/guest/test.sh $KSELFTESTS" > "$HB/test-console.log" 2>&1 || vm_rc=$?
+GUEST_ENV=${KSELFTEST_TIMEOUT:+KSELFTEST_TIMEOUT=$KSELFTEST_TIMEOUT }
+"$KIT/vm.sh" "${GUEST_ENV}bash /repo/kit/guest/test.sh $KSELFTESTS" > "$HB/test-console.log" 2>&1 || vm_rc=$?
 for t in kselftest-gpio-sim-c kselftest-gpio-sim-rs kselftest; do
   echo "  $t:"
   grep -E '^(ok|not ok) |^# (ok|not ok) ' "$HB/results/$t.tap" 2>/dev/null | sed 's/^/    /' || true
