@@ -7,9 +7,16 @@
 
 OUTDIR=${SERIES_DIR:-$HB/series}
 G="git -C $HB/linux"
-export GIT_INDEX_FILE=$HB/series.index GIT_AUTHOR_NAME="resmgr developers" \
-  GIT_AUTHOR_EMAIL=resmgr@localhost GIT_COMMITTER_NAME="resmgr developers" \
-  GIT_COMMITTER_EMAIL=resmgr@localhost GIT_AUTHOR_DATE="@0 +0000" GIT_COMMITTER_DATE="@0 +0000"
+# The series is sent by whoever runs this: author and sign-off come from their
+# git identity, never from a placeholder.
+NAME=$(git -C "$REPO" config user.name || true)
+EMAIL=$(git -C "$REPO" config user.email || true)
+[ -n "$NAME" ] && [ -n "$EMAIL" ] || \
+  die "series: set your identity first: git config user.name 'Your Name'; git config user.email you@example.org"
+export GIT_INDEX_FILE=$HB/series.index GIT_AUTHOR_NAME="$NAME" GIT_AUTHOR_EMAIL="$EMAIL" \
+  GIT_COMMITTER_NAME="$NAME" GIT_COMMITTER_EMAIL="$EMAIL" \
+  GIT_AUTHOR_DATE="@0 +0000" GIT_COMMITTER_DATE="@0 +0000"
+SOB="Signed-off-by: $NAME <$EMAIL>"
 rm -f "$GIT_INDEX_FILE"
 $G read-tree base
 
@@ -34,7 +41,9 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
     done
   done
   tree=$($G write-tree)
-  head=$( (echo "$subject"; echo; cat "$tmp/msg") | $G commit-tree "$tree" -p "$head")
+  # The kit's patches carry no real sign-off: the sender's replaces theirs.
+  grep -v '^Signed-off-by: ' "$tmp/msg" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tmp/body"
+  head=$( (echo "$subject"; echo; cat "$tmp/body"; echo; echo "$SOB") | $G commit-tree "$tree" -p "$head")
   rm -rf "$tmp"
 done
 
