@@ -332,7 +332,9 @@ mod tests {
     }
 
     /// Revokes `provider` on a worker; the returned completion says it returned.
-    fn revoke_on_worker<T: Send + Sync + 'static>(provider: Provider<T>) -> Result<Arc<Completion>> {
+    fn revoke_on_worker<T: Send + Sync + 'static>(
+        provider: Provider<T>,
+    ) -> Result<Arc<Completion>> {
         let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         let signal = done.clone();
         workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
@@ -483,7 +485,9 @@ mod tests {
             assert!(shell.srcu_for_test().held_by_current());
         }
         // Only this shell: a reader of one provider may revoke another.
-        assert!(!other.handle().shell_for_test().srcu_for_test().held_by_current());
+        let other_handle = other.handle();
+        let other_srcu = other_handle.shell_for_test().srcu_for_test();
+        assert!(!other_srcu.held_by_current());
         drop(guard);
         assert!(!shell.srcu_for_test().held_by_current());
         other.revoke();
