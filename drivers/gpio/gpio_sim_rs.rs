@@ -11,20 +11,36 @@
 //! simulated pull of line N (an input reads it; a change of level on a requested input is an edge
 //! event) and `sim_gpioN/value` shows the line's level.
 //!
-//! The configfs subsystem is `gpio-sim-rs`, or `gpio-sim` with `as_gpio_sim=1` (to stand in for
-//! the C driver). The module also creates `chips` devices of `lines` lines by itself
-//! (`gpio_sim_rs.N`, labelled after the device).
+//! Every attribute takes what gpio-sim takes, as gpio-sim parses it: the written bytes are a C
+//! string (they end at the first NUL, as libgpiod's `libgpiosim` writes them: with the NUL), names
+//! and labels lose the white space (`isspace()`) around them, `num_lines` is read by
+//! `kstrtouint(.., 0, ..)`, booleans by `kstrtobool()`, `direction` and `pull` match with
+//! `sysfs_streq()` (one trailing newline allowed), `lineN` by `sscanf("line%u%n")`; reads are
+//! `sysfs_emit()`'s.
+//!
+//! The configfs subsystem is `gpio-sim-rs`, the platform driver and devices `gpio_sim_rs(.N)` and
+//! a bank without a label is labelled `<dev_name>:<bank directory>`. With `as_gpio_sim=1` the
+//! module stands in for the C driver: subsystem, driver and devices are `gpio-sim(.N)`, a bank
+//! without a label is labelled `<dev_name>:node<index of the bank>` and `chip_name` of a live
+//! device whose chips are unbound reads empty, as with gpio-sim. Devices are numbered from the
+//! lowest free number (an IDA's). The module also creates `chips` devices of `lines` lines by
+//! itself (labelled after the device; they take the first numbers: load with `chips=0` to
+//! number the configfs devices as gpio-sim does).
 //!
 //! Every device can be unbound and bound again through
-//! `/sys/bus/platform/drivers/gpio_sim_rs/{unbind,bind}`: from the unbind on, every open line
+//! `/sys/bus/platform/drivers/<driver>/{unbind,bind}`: from the unbind on, every open line
 //! request answers `ENODEV` (gpiolib has removed the chips, and their provider shells are
 //! revoked), and a bind creates new chips.
+//!
+//! Not (yet) as with gpio-sim, for want of kernel crate support: the attributes' file modes
+//! (the configfs binding makes every attribute 0660), the `EBUSY` of an `rmdir` of a line or hog
+//! of a live device (gpio-sim pins them with `configfs_depend_item_unlocked()`), and a chip label
+//! that another Rust chip already has (`gpio::register_with()` fails with `EEXIST`).
 
 use core::{
     fmt::Write,
     sync::atomic::{
         AtomicBool,
-        AtomicU32,
         Ordering, //
     },
 };
@@ -57,7 +73,6 @@ use kernel::{
     },
     str::{
         kstrtobool_bytes,
-        parse_int::ParseInt,
         BStr,
         CString,
         Formatter, //
@@ -65,7 +80,8 @@ use kernel::{
     sync::{
         new_mutex,
         Arc,
-        Mutex, //
+        Mutex,
+        MutexGuard, //
     },
 };
 
@@ -222,10 +238,13 @@ impl GpioChipOps for SimChip {
         if attr != ATTR_PULL {
             return Err(EPERM);
         }
-        match input.trim_ascii_end() {
-            b"pull-up" => self.apply_pull(events, offset, true),
-            b"pull-down" => self.apply_pull(events, offset, false),
-            _ => Err(EINVAL),
+        // gpio-sim: `sysfs_match_string()`.
+        if sysfs_streq(input, b"pull-up") {
+            self.apply_pull(events, offset, true)
+        } else if sysfs_streq(input, b"pull-down") {
+            self.apply_pull(events, offset, false)
+        } else {
+            Err(EINVAL)
         }
     }
 }
@@ -233,6 +252,10 @@ impl GpioChipOps for SimChip {
 /// A bank as `live` found it: one chip to register.
 struct BankSnapshot {
     state: Arc<BankState>,
+    /// The label written to `label`, if any (possibly empty): gpio-sim refuses to make a device
+    /// live with two banks of the same written label.
+    label_set: Option<CString>,
+    /// The chip's label: the written one unless empty, else the default one.
     label: CString,
     num_lines: u32,
     names: KVec<(u32, CString)>,
@@ -251,7 +274,12 @@ impl BankSnapshot {
             while config.names.len() <= offset {
                 config.names.push(None, GFP_KERNEL)?;
             }
-            config.names[offset] = Some(CString::try_from(&**name)?);
+            // gpiolib leaves a line whose name is empty unnamed.
+            config.names[offset] = if name.to_bytes().is_empty() {
+                None
+            } else {
+                Some(CString::try_from(&**name)?)
+            };
         }
         config
             .invalid
@@ -342,10 +370,14 @@ impl Drop for GpioSimRs {
     }
 }
 
-/// Writes `bytes` and a newline to a configfs page.
+/// Writes `bytes` and a newline to a configfs page, as `sysfs_emit(page, "%s\n", ..)` does: cut
+/// to `PAGE_SIZE - 1` bytes (so a label of that length reads without its newline).
 fn emit(page: &mut [u8; PAGE_SIZE], bytes: &[u8]) -> Result<usize> {
     let len = bytes.len().min(PAGE_SIZE - 1);
     page[..len].copy_from_slice(&bytes[..len]);
+    if len == PAGE_SIZE - 1 {
+        return Ok(len);
+    }
     page[len] = b'\n';
     Ok(len + 1)
 }
@@ -358,27 +390,236 @@ fn emit_fmt(page: &mut [u8; PAGE_SIZE], args: core::fmt::Arguments<'_>) -> Resul
     Ok(f.bytes_written())
 }
 
-/// A written string without surrounding white space, as a C string (`None` if empty).
-fn parse_name(page: &[u8]) -> Result<Option<CString>> {
-    let bytes = page.trim_ascii();
-    if bytes.is_empty() {
-        return Ok(None);
+/// The written bytes as the C driver sees them: a C string, which ends at the first NUL.
+///
+/// configfs and sysfs terminate the page after the bytes written, and hand over their count; the
+/// C driver's parsers stop at the first NUL. libgpiod's `libgpiosim` writes each value with its
+/// terminating NUL (`strlen() + 1` bytes).
+fn c_string(page: &[u8]) -> &[u8] {
+    match page.iter().position(|&b| b == 0) {
+        Some(end) => &page[..end],
+        None => page,
     }
+}
+
+/// The kernel's `isspace()` (`lib/ctype.c`): ASCII white space including `\v`, and 0xa0.
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0xa0)
+}
+
+/// `bytes` without the `isspace()` around them (`skip_spaces()` and `strim()`).
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |last| last + 1);
+    &bytes[start..end.max(start)]
+}
+
+/// A written name or label, as gpio-sim keeps it (`gpio_sim_strdup_trimmed()`): the C string
+/// without the white space around it, possibly empty.
+fn parse_name(page: &[u8]) -> Result<CString> {
+    let bytes = trim_spaces(c_string(page));
     let mut v = KVec::with_capacity(bytes.len() + 1, GFP_KERNEL)?;
     v.extend_from_slice(bytes, GFP_KERNEL)?;
     v.push(0, GFP_KERNEL)?;
+    // Cannot fail: `c_string()` ends before the first NUL.
     let name = CStr::from_bytes_with_nul(&v).map_err(|_| EINVAL)?;
-    Ok(Some(CString::try_from(name)?))
+    Ok(CString::try_from(name)?)
+}
+
+/// `kstrtouint(page, 0, &n)`, as gpio-sim reads `num_lines`: an optional `+`, then `0x`/`0X`
+/// and hex digits, or `0` and octal digits, or decimal digits, then at most one newline;
+/// `ERANGE` if the number does not fit (even with junk after it), `EINVAL` for anything else.
+fn parse_uint(page: &[u8]) -> Result<u32> {
+    let mut s = c_string(page);
+    if let [b'+', rest @ ..] = s {
+        s = rest;
+    }
+    // `_parse_integer_fixup_radix()`, base 0.
+    let hex = matches!(s, [b'0', b'x' | b'X', d, ..] if d.is_ascii_hexdigit());
+    let base: u64 = if hex {
+        s = &s[2..];
+        16
+    } else if s.first() == Some(&b'0') {
+        8
+    } else {
+        10
+    };
+    // `_parse_integer()`: every digit is taken, the value saturates on overflow.
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    let mut used = 0;
+    for &c in s {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' | b'A'..=b'F' => (c | 0x20) - b'a' + 10,
+            _ => break,
+        };
+        if u64::from(digit) >= base {
+            break;
+        }
+        value = match value
+            .checked_mul(base)
+            .and_then(|v| v.checked_add(u64::from(digit)))
+        {
+            Some(v) => v,
+            None => {
+                overflow = true;
+                u64::MAX
+            }
+        };
+        used += 1;
+    }
+    if overflow {
+        return Err(ERANGE);
+    }
+    if used == 0 {
+        return Err(EINVAL);
+    }
+    let rest = &s[used..];
+    let rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+    if !rest.is_empty() {
+        return Err(EINVAL);
+    }
+    u32::try_from(value).map_err(|_| ERANGE)
+}
+
+/// `sysfs_streq(page, want)`: the written C string is `want`, with at most one newline after it.
+fn sysfs_streq(page: &[u8], want: &[u8]) -> bool {
+    let s = c_string(page);
+    s == want || s.strip_suffix(b"\n") == Some(want)
+}
+
+/// The offset of a line directory, as gpio-sim reads it: `sscanf(name, "line%u%n")` taking the
+/// whole name. `%u` skips white space, then takes decimal digits (no sign); the value saturates
+/// at `u64::MAX` and is stored in an `unsigned int`, so it is cut to 32 bits.
+fn parse_line_dir(name: &[u8]) -> Result<u32> {
+    let rest = name.strip_prefix(b"line").ok_or(EINVAL)?;
+    let start = rest
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(rest.len());
+    let digits = &rest[start..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(EINVAL);
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .unwrap_or(u64::MAX);
+    }
+    // The truncation is gpio-sim's: `line4294967296` is line 0.
+    Ok(value as u32)
 }
 
 fn name_bytes(name: &Option<CString>) -> &[u8] {
     name.as_ref().map_or(&[], |n| n.to_bytes())
 }
 
+/// Whose names the module uses (module parameter `as_gpio_sim`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Abi {
+    /// `gpio-sim-rs` in configfs, `gpio_sim_rs` driver and devices, banks labelled after their
+    /// directory.
+    Native,
+    /// Standing in for gpio-sim: `gpio-sim` in configfs, `gpio-sim` driver and devices, banks
+    /// labelled after their software node, and an empty `chip_name` while a live device is
+    /// unbound.
+    GpioSim,
+}
+
+impl Abi {
+    fn subsystem(self) -> &'static CStr {
+        match self {
+            Abi::Native => c"gpio-sim-rs",
+            Abi::GpioSim => c"gpio-sim",
+        }
+    }
+
+    /// The platform driver's name, also that of its devices (`<driver>.<id>`).
+    fn driver(self) -> &'static CStr {
+        match self {
+            Abi::Native => c"gpio_sim_rs",
+            Abi::GpioSim => c"gpio-sim",
+        }
+    }
+
+    fn driver_str(self) -> &'static str {
+        match self {
+            Abi::Native => "gpio_sim_rs",
+            Abi::GpioSim => "gpio-sim",
+        }
+    }
+}
+
+/// Device numbers, handed out lowest free first, as gpio-sim's IDA does.
+#[pin_data]
+struct IdPool {
+    /// Whether each number is taken.
+    #[pin]
+    used: Mutex<KVec<bool>>,
+}
+
+impl IdPool {
+    /// A pool whose first `reserved` numbers are taken for good.
+    fn new(reserved: u32) -> Result<Arc<Self>> {
+        let mut used = KVec::with_capacity(reserved as usize, GFP_KERNEL)?;
+        for _ in 0..reserved {
+            used.push(true, GFP_KERNEL)?;
+        }
+        Arc::pin_init(
+            try_pin_init!(IdPool {
+                used <- new_mutex!(used),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn alloc(self: &Arc<Self>) -> Result<DevId> {
+        let mut used = self.used.lock();
+        let id = match used.iter().position(|taken| !taken) {
+            Some(free) => {
+                used[free] = true;
+                free
+            }
+            None => {
+                used.push(true, GFP_KERNEL)?;
+                used.len() - 1
+            }
+        };
+        Ok(DevId {
+            id: u32::try_from(id).map_err(|_| ENOSPC)?,
+            pool: self.clone(),
+        })
+    }
+}
+
+/// A device's number, given back to its pool when the device's configuration goes.
+struct DevId {
+    id: u32,
+    pool: Arc<IdPool>,
+}
+
+impl Drop for DevId {
+    fn drop(&mut self) {
+        if let Some(taken) = self.pool.used.lock().get_mut(self.id as usize) {
+            *taken = false;
+        }
+    }
+}
+
 /// The configfs root: `mkdir` makes a device.
 #[pin_data]
 struct SimRoot {
-    next_id: AtomicU32,
+    abi: Abi,
+    ids: Arc<IdPool>,
 }
 
 #[vtable]
@@ -395,10 +636,11 @@ impl configfs::GroupOperations for SimRoot {
                 live: 1,
             ],
         };
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.ids.alloc()?;
         let state = Arc::pin_init(
             try_pin_init!(DevState {
                 id,
+                abi: self.abi,
                 inner <- new_mutex!(DevInner {
                     live: None,
                     banks: KVec::new(),
@@ -429,23 +671,30 @@ struct DevInner {
 /// A device, shared by its configfs directory and those below it.
 #[pin_data]
 struct DevState {
-    id: u32,
+    id: DevId,
+    abi: Abi,
     #[pin]
     inner: Mutex<DevInner>,
 }
 
 impl DevState {
+    /// The platform device's name, `<driver>.<id>`.
+    fn dev_name(&self) -> Result<CString> {
+        CString::try_from_fmt(fmt!("{}.{}", self.abi.driver_str(), self.id.id))
+    }
+
     fn is_live(&self) -> bool {
         self.inner.lock().live.is_some()
     }
 
-    /// Fails with `EBUSY` while the device is live.
-    fn check_not_live(&self) -> Result {
-        if self.is_live() {
-            Err(EBUSY)
-        } else {
-            Ok(())
+    /// Locks the device, or fails with `EBUSY` if it is live: held across a change of its
+    /// configuration, as gpio-sim holds its device's lock.
+    fn lock_not_live(&self) -> Result<MutexGuard<'_, DevInner>> {
+        let inner = self.inner.lock();
+        if inner.live.is_some() {
+            return Err(EBUSY);
         }
+        Ok(inner)
     }
 
     fn set_live(&self, live: bool) -> Result {
@@ -463,17 +712,22 @@ impl DevState {
             return Err(ENODATA);
         }
         let probed = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
-        let dev_name = CString::try_from_fmt(fmt!("{}.{}", DRIVER_NAME_STR, self.id))?;
+        let dev_name = self.dev_name()?;
         let mut banks = KVec::with_capacity(inner.banks.len(), GFP_KERNEL)?;
-        for bank in inner.banks.iter() {
-            banks.push(bank.snapshot(&dev_name)?, GFP_KERNEL)?;
+        for (index, bank) in inner.banks.iter().enumerate() {
+            banks.push(bank.snapshot(&dev_name, index, self.abi)?, GFP_KERNEL)?;
         }
-        // Like gpio-sim: two banks of a device may not have the same label.
+        // Like gpio-sim: two banks of a device may not have the same written label (an empty
+        // one too); banks without one are not compared.
         for (i, a) in banks.iter().enumerate() {
-            if banks[..i]
-                .iter()
-                .any(|b| b.label.to_bytes() == a.label.to_bytes())
-            {
+            let Some(label) = &a.label_set else {
+                continue;
+            };
+            if banks[..i].iter().any(|b| {
+                b.label_set
+                    .as_ref()
+                    .is_some_and(|other| other.to_bytes() == label.to_bytes())
+            }) {
                 return Err(EINVAL);
             }
         }
@@ -482,7 +736,7 @@ impl DevState {
             probed: probed.clone(),
         })?;
         snapshot.register(&SIM_DEVICES, &dev_name)?;
-        let pdev = platform::DeviceRegistration::new(DRIVER_NAME, Some(self.id))?;
+        let pdev = platform::DeviceRegistration::new(self.abi.driver(), Some(self.id.id))?;
         if !probed.load(Ordering::Acquire) {
             // The probe failed (it said why in the kernel log).
             return Err(ENXIO);
@@ -513,7 +767,7 @@ impl configfs::AttributeOperations<0> for DevItem {
     type Data = DevItem;
 
     fn show(this: &DevItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
-        emit_fmt(page, fmt!("{}.{}", DRIVER_NAME_STR, this.state.id))
+        emit(page, this.state.dev_name()?.to_bytes())
     }
 }
 
@@ -590,11 +844,23 @@ struct BankState {
 }
 
 impl BankState {
-    fn snapshot(self: &Arc<Self>, dev_name: &CStr) -> Result<BankSnapshot> {
+    /// The bank as `live` finds it; `index` is its place among the device's banks.
+    fn snapshot(self: &Arc<Self>, dev_name: &CStr, index: usize, abi: Abi) -> Result<BankSnapshot> {
         let inner = self.inner.lock();
+        let label_set = match &inner.label {
+            Some(label) => Some(CString::try_from(&**label)?),
+            None => None,
+        };
         let label = match &inner.label {
-            Some(label) => CString::try_from(&**label)?,
-            None => CString::try_from_fmt(fmt!(
+            Some(label) if !label.to_bytes().is_empty() => CString::try_from(&**label)?,
+            // gpio-sim's default: "%s:%pfwP" of the device and the bank's software node, which
+            // is the device node's `index`th child, `node<index>`.
+            _ if abi == Abi::GpioSim => CString::try_from_fmt(fmt!(
+                "{}:node{}",
+                BStr::from_bytes(dev_name.to_bytes()),
+                index
+            ))?,
+            _ => CString::try_from_fmt(fmt!(
                 "{}:{}",
                 BStr::from_bytes(dev_name.to_bytes()),
                 BStr::from_bytes(self.dir.to_bytes())
@@ -622,6 +888,7 @@ impl BankState {
         }
         Ok(BankSnapshot {
             state: self.clone(),
+            label_set,
             label,
             num_lines: inner.num_lines,
             names,
@@ -653,8 +920,12 @@ impl configfs::AttributeOperations<0> for BankItem {
     type Data = BankItem;
 
     fn show(this: &BankItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+        let live = this.dev.inner.lock().live.is_some();
         match &this.state.inner.lock().chip_name {
             Some(name) => emit(page, name.to_bytes()),
+            // gpio-sim looks for the chip among the live device's children: none while the
+            // device is unbound.
+            None if live && this.dev.abi == Abi::GpioSim => Ok(0),
             None => emit(page, b"none"),
         }
     }
@@ -669,12 +940,8 @@ impl configfs::AttributeOperations<1> for BankItem {
     }
 
     fn store(this: &BankItem, page: &[u8]) -> Result {
-        let label = parse_name(page)?;
-        let dev = this.dev.inner.lock();
-        if dev.live.is_some() {
-            return Err(EBUSY);
-        }
-        this.state.inner.lock().label = label;
+        let _dev = this.dev.lock_not_live()?;
+        this.state.inner.lock().label = Some(parse_name(page)?);
         Ok(())
     }
 }
@@ -688,14 +955,12 @@ impl configfs::AttributeOperations<2> for BankItem {
     }
 
     fn store(this: &BankItem, page: &[u8]) -> Result {
-        let num = u32::from_str(BStr::from_bytes(page.trim_ascii()))?;
+        // As gpio-sim: `EINVAL`/`ERANGE` first, then `EBUSY`.
+        let num = parse_uint(page)?;
         if num == 0 {
             return Err(EINVAL);
         }
-        let dev = this.dev.inner.lock();
-        if dev.live.is_some() {
-            return Err(EBUSY);
-        }
+        let _dev = this.dev.lock_not_live()?;
         this.state.inner.lock().num_lines = num;
         Ok(())
     }
@@ -715,12 +980,7 @@ impl configfs::GroupOperations for BankItem {
                 valid: 1,
             ],
         };
-        // Exactly `line<offset>`.
-        let digits = name.to_bytes().strip_prefix(b"line").ok_or(EINVAL)?;
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(EINVAL);
-        }
-        let offset = u32::from_str(BStr::from_bytes(digits))?;
+        let offset = parse_line_dir(name.to_bytes())?;
         let dev = self.dev.inner.lock();
         if dev.live.is_some() {
             return Err(EBUSY);
@@ -794,9 +1054,8 @@ impl configfs::AttributeOperations<0> for LineItem {
     }
 
     fn store(this: &LineItem, page: &[u8]) -> Result {
-        let name = parse_name(page)?;
-        this.dev.check_not_live()?;
-        this.state.inner.lock().name = name;
+        let _dev = this.dev.lock_not_live()?;
+        this.state.inner.lock().name = Some(parse_name(page)?);
         Ok(())
     }
 }
@@ -898,9 +1157,8 @@ impl configfs::AttributeOperations<0> for HogItem {
     }
 
     fn store(this: &HogItem, page: &[u8]) -> Result {
-        let name = parse_name(page)?;
-        this.dev.check_not_live()?;
-        this.state.inner.lock().name = name;
+        let _dev = this.dev.lock_not_live()?;
+        this.state.inner.lock().name = Some(parse_name(page)?);
         Ok(())
     }
 }
@@ -919,12 +1177,16 @@ impl configfs::AttributeOperations<1> for HogItem {
     }
 
     fn store(this: &HogItem, page: &[u8]) -> Result {
-        this.dev.check_not_live()?;
-        let direction = match page.trim_ascii_end() {
-            b"input" => HogDirection::Input,
-            b"output-high" => HogDirection::OutputHigh,
-            b"output-low" => HogDirection::OutputLow,
-            _ => return Err(EINVAL),
+        // As gpio-sim: `EBUSY` first, then `sysfs_streq()`.
+        let _dev = this.dev.lock_not_live()?;
+        let direction = if sysfs_streq(page, b"input") {
+            HogDirection::Input
+        } else if sysfs_streq(page, b"output-high") {
+            HogDirection::OutputHigh
+        } else if sysfs_streq(page, b"output-low") {
+            HogDirection::OutputLow
+        } else {
+            return Err(EINVAL);
         };
         this.state.inner.lock().direction = direction;
         Ok(())
@@ -943,14 +1205,11 @@ impl configfs::AttributeOperations<2> for HogItem {
     }
 
     fn store(this: &HogItem, page: &[u8]) -> Result {
-        this.dev.check_not_live()?;
+        let _dev = this.dev.lock_not_live()?;
         this.state.inner.lock().active_low = kstrtobool_bytes(page)?;
         Ok(())
     }
 }
-
-const DRIVER_NAME: &CStr = c"gpio_sim_rs";
-const DRIVER_NAME_STR: &str = "gpio_sim_rs";
 
 /// A device the module creates by itself (module parameters `chips` and `lines`).
 struct FixedDevice {
@@ -960,8 +1219,8 @@ struct FixedDevice {
 }
 
 impl FixedDevice {
-    fn new(id: u32, lines: u32) -> Result<Self> {
-        let dev_name = CString::try_from_fmt(fmt!("{}.{}", DRIVER_NAME_STR, id))?;
+    fn new(abi: Abi, id: u32, lines: u32) -> Result<Self> {
+        let dev_name = CString::try_from_fmt(fmt!("{}.{}", abi.driver_str(), id))?;
         let bank = Arc::pin_init(
             try_pin_init!(BankState {
                 dir: CString::try_from(c"bank0")?,
@@ -978,6 +1237,7 @@ impl FixedDevice {
         banks.push(
             BankSnapshot {
                 state: bank,
+                label_set: None,
                 label: CString::try_from(&*dev_name)?,
                 num_lines: lines,
                 names: KVec::new(),
@@ -992,7 +1252,7 @@ impl FixedDevice {
         })?;
         snapshot.register(&SIM_DEVICES, &dev_name)?;
         Ok(Self {
-            _pdev: platform::DeviceRegistration::new(DRIVER_NAME, Some(id))?,
+            _pdev: platform::DeviceRegistration::new(abi.driver(), Some(id))?,
             _snapshot: snapshot,
         })
     }
@@ -1016,30 +1276,31 @@ impl kernel::InPlaceModule for GpioSimRsModule {
             child: DevItem,
             attributes: [],
         };
-        let name = if module_parameters::as_gpio_sim.value() {
-            c"gpio-sim"
+        let abi = if module_parameters::as_gpio_sim.value() {
+            Abi::GpioSim
         } else {
-            c"gpio-sim-rs"
+            Abi::Native
         };
         let chips = module_parameters::chips.value();
         try_pin_init!(Self {
-            _driver <- kernel::driver::Registration::new(DRIVER_NAME, module),
+            _driver <- kernel::driver::Registration::new(abi.driver(), module),
             _devices: {
                 let mut devices = KVec::new();
                 for id in 0..chips {
                     devices.push(
-                        FixedDevice::new(id, module_parameters::lines.value())?,
+                        FixedDevice::new(abi, id, module_parameters::lines.value())?,
                         GFP_KERNEL,
                     )?;
                 }
                 devices
             },
-            // Devices made in configfs are numbered after the fixed ones.
+            // Devices made in configfs take the lowest numbers the fixed ones left.
             _configfs <- configfs::Subsystem::new(
-                name,
+                abi.subsystem(),
                 root,
                 try_pin_init!(SimRoot {
-                    next_id: AtomicU32::new(chips),
+                    abi,
+                    ids: IdPool::new(chips)?,
                 }),
             ),
         })
@@ -1055,7 +1316,7 @@ module! {
     params: {
         chips: u32 {
             default: 1,
-            description: "Number of simulated chips the module creates itself (gpio_sim_rs.N)",
+            description: "Number of simulated chips the module creates itself (<driver>.N)",
         },
         lines: u32 {
             default: 8,
@@ -1063,7 +1324,7 @@ module! {
         },
         as_gpio_sim: bool {
             default: false,
-            description: "Call the configfs subsystem gpio-sim (stand in for it), not gpio-sim-rs",
+            description: "Stand in for gpio-sim: its configfs subsystem, driver and device names",
         },
     },
 }
