@@ -45,11 +45,17 @@ def kunit(path):
 TOP = re.compile(r"^(not ok|ok) \d+ ?(.*)$")
 SUB = re.compile(r"^#\s+(not ok|ok) \d+ ?(.*)$")
 SKIP = re.compile(r"#\s*SKIP\b", re.I)
+XFAIL = re.compile(r"#\s*XFAIL\b", re.I)
 
 def verdict(result, desc):
     if result != "ok":
         return "failed"
     return "skipped" if SKIP.search(desc) else "passed"
+
+def known(line, named):
+    """An expected failure passes, but is listed: it is a known gap, not a result."""
+    if XFAIL.search(line):
+        named["xfail"].append(line.lstrip("# "))
 
 def tap(path):
     """Counts of a TAP file (several runs may be appended in one) and the lines
@@ -58,7 +64,7 @@ def tap(path):
     one; the program's line then counts only if it says more than its cases (a
     failure, or a skip, with none among the cases: a crash, a timeout)."""
     c = Counter()
-    named = {"skipped": [], "failed": []}
+    named = {"skipped": [], "failed": [], "xfail": []}
     cases, case_lines = Counter(), []
 
     def take_cases(program):
@@ -72,6 +78,7 @@ def tap(path):
         line = line.rstrip("\n")
         case, top = SUB.match(line), TOP.match(line)
         if case:
+            known(line, named)
             v = verdict(*case.groups())
             cases[v] += 1
             if v != "passed":
@@ -101,7 +108,7 @@ def main():
         guest = int(args[1])
         args = args[2:]
     total = Counter()
-    named = {"skipped": [], "failed": []}
+    named = {"skipped": [], "failed": [], "xfail": []}
     sources = [("KUnit", kunit, args[0])] + [(p.rsplit("/", 1)[-1], tap, p) for p in args[1:]]
     for name, count, path in sources:
         try:
@@ -111,11 +118,12 @@ def main():
         print(f"  {name}: {line(c)}")
         total.update(c)
         for k, v in n.items():
+            named.setdefault(k, [])
             named[k] += v
     if guest:
         total["failed"] += 1
         named["failed"].append(f"guest run: status {guest} (kernel report, timeout or lost guest)")
-    for k in ("skipped", "failed"):
+    for k in ("xfail", "skipped", "failed"):
         for n in named[k]:
             print(f"  {k.upper()}: {n}")
     if total["skipped"] and not total["failed"]:
