@@ -25,9 +25,10 @@ use core::{
 ///
 /// Cheap to clone (a reference count); it keeps the provider's shell alive, never the
 /// implementation. Dropping a handle may sleep (the last one frees the provider's SRCU domain),
-/// so handles must not be dropped in atomic context, such as under a spinlock. Every use goes through [`Handle::access`] (or [`Handle::with`]), which
-/// returns [`ENODEV`] once the provider is revoked. A handle stays revoked forever, even if
-/// the provider's driver binds again: that is a new provider, found by a new lookup.
+/// so handles must not be dropped in atomic context, such as under a spinlock. Every use goes
+/// through [`Handle::access`] (or [`Handle::with`]), which returns [`ENODEV`] once the provider
+/// is revoked. A handle stays revoked forever, even if the provider's driver binds again: that
+/// is a new provider, found by a new lookup.
 ///
 /// [`ENODEV`]: crate::error::code::ENODEV
 ///

@@ -408,11 +408,14 @@ mod tests {
         Ok(())
     }
 
+    /// What [`DropsOnRevoke`] drops: its own notice and another provider.
+    type Held = (Option<Notice<u32>>, Option<Provider<u32>>);
+
     /// A notice that drops its own notice, and another provider, from its callback.
     #[pin_data]
     struct DropsOnRevoke {
         #[pin]
-        held: Mutex<(Option<Notice<u32>>, Option<Provider<u32>>)>,
+        held: Mutex<Held>,
     }
 
     impl RevokeNotify for DropsOnRevoke {

@@ -344,7 +344,8 @@ static int leak_check(struct __test_metadata *_metadata, int64_t born_ms,
 		for (i = 0; i < n; i++) {
 			pos = strstr(buf, names[i]);
 			if (pos && !found[i]) {
-				found[i] = any = true;
+				found[i] = true;
+				any = true;
 				leak_log(_metadata, buf, pos);
 			}
 		}
@@ -692,7 +693,8 @@ static void expect_no_leaks(struct __test_metadata *_metadata, int64_t born_ms,
 			       i % 2 ? "an object with the consumer label" :
 				       "the interrupt label",
 			       names[i],
-			       i % 2 ? "" : ": the chip's removal freed the interrupt, dropping its label");
+			       i % 2 ? "" :
+			       ": the chip's removal freed the interrupt, dropping its label");
 	}
 }
 
@@ -737,8 +739,9 @@ TEST_F_TIMEOUT(irqfree, close_after_chip_replaced, TEST_TIMEOUT)
 	if (new_irq == old_irq)
 		TH_LOG("the new chip's line got IRQ %d back", new_irq);
 	else
-		TH_LOG("IRQ %d not reused (the new chip's line has %d): a second free finds no interrupt, only the leak check can tell",
-		       old_irq, new_irq);
+		TH_LOG("IRQ %d not reused (the new chip's line has %d): %s",
+		       old_irq, new_irq,
+		       "a second free finds no interrupt, only the leak check can tell");
 
 	/* Must not free anything: its interrupt went with the old chip. */
 	EXPECT_EQ(0, close(old_fd)) TH_LOG("close(): %s", strerror(errno));
@@ -746,7 +749,7 @@ TEST_F_TIMEOUT(irqfree, close_after_chip_replaced, TEST_TIMEOUT)
 	EXPECT_EQ(new_irq, irq_of(l[1].irq))
 		TH_LOG("closing the old request freed the new chip's interrupt");
 	EXPECT_TRUE(check_edges(_metadata, &self->s, new_fd, v1))
-		TH_LOG("the new chip's line lost its edge detection when the old request was closed");
+		TH_LOG("the new line lost its edge detection when the old request was closed");
 	EXPECT_EQ(0, close(new_fd)) TH_LOG("close(): %s", strerror(errno));
 	EXPECT_EQ(-1, irq_of(l[1].irq))
 		TH_LOG("closing the new request did not free its interrupt");
@@ -855,8 +858,7 @@ TEST_F_TIMEOUT(irqfree, close_racing_removal, TEST_TIMEOUT)
 	pthread_barrier_destroy(&go);
 	TH_LOG("%u rounds, a removal takes about %lld us", rounds,
 	       (long long)est_us);
-	ASSERT_TRUE(!failed) TH_LOG("round %u: %s: %s", rounds + 1, failed,
-				       strerror(-ret));
+	ASSERT_TRUE(!failed) TH_LOG("round %u: %s: %s", rounds + 1, failed, strerror(-ret));
 	EXPECT_EQ(0, bad) TH_LOG("the kernel complained (above) in round %u",
 				 rounds);
 

@@ -275,8 +275,9 @@ TEST_F_TIMEOUT(race, c_consumers_against_unbind_bind, 120)
 		enodev += self->r[i].enodev;
 		dummy += self->r[i].dummy;
 	}
-	TH_LOG("%d unbind/bind cycles; getters: %ld gets (%ld failed), %ld values, %ld ENODEV, %ld dummy",
-	       cycles, gets, get_errs, values, enodev, dummy);
+	TH_LOG("%d unbind/bind cycles; getters: %ld gets (%ld failed), %ld values,",
+	       cycles, gets, get_errs, values);
+	TH_LOG("getters: %ld ENODEV, %ld dummy", enodev, dummy);
 	TH_LOG("keeper: %ld values, %ld sets, %ld ENODEV", k->kept_values,
 	       k->kept_sets, k->kept_enodev);
 	ASSERT_LT(0, cycles);
