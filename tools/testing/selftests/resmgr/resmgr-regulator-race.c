@@ -65,18 +65,6 @@ static int vreg_bind(bool bind)
 			 "resmgr_test_regulator");
 }
 
-/* Returns 0 or -errno; the value goes to *value for GET_VOLTAGE. */
-static int op(int fd, unsigned long cmd, __u64 id, __u64 *value)
-{
-	struct resmgr_test_gpio_op arg = { .id = id, .value = value ? *value : 0 };
-
-	if (ioctl(fd, cmd, &arg))
-		return -errno;
-	if (value)
-		*value = arg.value;
-	return 0;
-}
-
 static int put(int fd, long id)
 {
 	return ioctl(fd, RESMGR_TEST_DROP, &(__u64){ id }) ? -errno : 0;
@@ -127,7 +115,7 @@ static void *getter(void *arg)
 			continue;
 		}
 		r->gets++;
-		ret = op(r->fd, RESMGR_TEST_CREG_GET_VOLTAGE, id, &v);
+		ret = resmgr_op(r->fd, RESMGR_TEST_CREG_GET_VOLTAGE, id, &v);
 		if (!ret && in_range(v))
 			r->values++;
 		else if (ret == -ENODEV)
@@ -151,7 +139,7 @@ static void *keeper(void *arg)
 	int ret;
 
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
-		ret = op(r->fd, RESMGR_TEST_CREG_GET_VOLTAGE, r->keep, &v);
+		ret = resmgr_op(r->fd, RESMGR_TEST_CREG_GET_VOLTAGE, r->keep, &v);
 		if (!ret && in_range(v) && !revoked) {
 			r->kept_values++;
 		} else if (ret == -ENODEV) {
@@ -166,7 +154,7 @@ static void *keeper(void *arg)
 		 * answers that one without asking anybody.
 		 */
 		v = last_ok == 1800000 ? 2000000 : 1800000;
-		ret = op(r->fd, RESMGR_TEST_CREG_SET_VOLTAGE, r->keep, &v);
+		ret = resmgr_op(r->fd, RESMGR_TEST_CREG_SET_VOLTAGE, r->keep, &v);
 		if (!ret && !revoked) {
 			r->kept_sets++;
 			last_ok = v;
@@ -246,7 +234,7 @@ TEST_F_TIMEOUT(race, c_consumers_against_unbind_bind, 120)
 	/* The keeper's consumer, from the instance bound now. */
 	k->keep = resmgr_lookup(k->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, k->keep);
-	ASSERT_EQ(0, op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, k->keep, &v));
+	ASSERT_EQ(0, resmgr_op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, k->keep, &v));
 	ASSERT_TRUE(in_range(v)) TH_LOG("voltage %llu", (unsigned long long)v);
 
 	for (i = 0; i <= GETTERS; i++) {
@@ -283,16 +271,16 @@ TEST_F_TIMEOUT(race, c_consumers_against_unbind_bind, 120)
 	ASSERT_LT(0, cycles);
 
 	/* The keeper's regulator is long gone: its consumer only fails now. */
-	ASSERT_EQ(-ENODEV, op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, k->keep, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, k->keep, &v));
 	v = 2500000;
-	ASSERT_EQ(-ENODEV, op(k->fd, RESMGR_TEST_CREG_SET_VOLTAGE, k->keep, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(k->fd, RESMGR_TEST_CREG_SET_VOLTAGE, k->keep, &v));
 	/* regulator_put() of a regulator unbound and rebound many times since. */
 	ASSERT_EQ(0, put(k->fd, k->keep));
 
 	/* The instance bound now answers a new consumer. */
 	id = resmgr_lookup(k->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, id);
-	ASSERT_EQ(0, op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(k->fd, RESMGR_TEST_CREG_GET_VOLTAGE, id, &v));
 	ASSERT_TRUE(in_range(v)) TH_LOG("voltage %llu", (unsigned long long)v);
 	ASSERT_EQ(0, put(k->fd, id));
 }

@@ -56,18 +56,6 @@ static long lookup(int fd, const char *label, __u64 offset)
 	return resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, label, offset);
 }
 
-/* Returns 0 or -errno; the value goes to *value for GET and DIRECTION. */
-static int op(int fd, unsigned long cmd, __u64 id, __u64 *value)
-{
-	struct resmgr_test_gpio_op arg = { .id = id, .value = value ? *value : 0 };
-
-	if (ioctl(fd, cmd, &arg))
-		return -errno;
-	if (value)
-		*value = arg.value;
-	return 0;
-}
-
 static struct resmgr_test_counters counters(void)
 {
 	struct resmgr_test_counters c = { 0 };
@@ -120,23 +108,23 @@ TEST_F(dev, values_flow_through_a_handle)
 	ASSERT_EQ(1, counters().handles);
 
 	v = 1;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_OUTPUT, id, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_OUTPUT, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_EQ(1, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
 	ASSERT_EQ(1, v);
 	v = 0;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_SET, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_SET, id, &v));
 	v = 7;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_EQ(0, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_INPUT, id, NULL));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_INPUT, id, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_DIRECTION, id, &v));
 	ASSERT_EQ(0, v);
 
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ id }));
 	ASSERT_EQ(0, counters().handles);
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 }
 
 TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
@@ -146,21 +134,21 @@ TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
 
 	stale = lookup(self->fd, CHIP, 2);
 	ASSERT_LT(0, stale);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_OUTPUT, stale, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_OUTPUT, stale, &v));
 
 	ASSERT_EQ(0, gpio_bind(false));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_SET, stale, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_DIRECTION, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_SET, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_DIRECTION, stale, &v));
 	ASSERT_EQ(-ENOENT, lookup(self->fd, CHIP, 2));
 
 	ASSERT_EQ(0, gpio_bind(true));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
 	fresh = lookup(self->fd, CHIP, 2);
 	ASSERT_LT(0, fresh);
 	ASSERT_NE(stale, fresh);
 	/* A new chip: the line starts as an input with pull-down. */
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, fresh, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, fresh, &v));
 	ASSERT_EQ(0, v);
 	ASSERT_EQ(2, counters().handles);
 }
@@ -226,7 +214,7 @@ TEST_F(dev, device_unbind_with_fds_open)
 	ASSERT_EQ(0, test_bind(false));
 	ASSERT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	ASSERT_EQ(ENODEV, errno);
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_EQ(-ENODEV, lookup(self->fd, CHIP, 1));
 	pfd.fd = self->fd;
 	ASSERT_EQ(1, poll(&pfd, 1, 1000));
@@ -362,15 +350,15 @@ TEST_F(dev, bad_input_gets_documented_errors)
 	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_COUNTERS, NULL));
 	ASSERT_EQ(EFAULT, errno);
 	/* Unknown ids, including 0 and another file's. */
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, 0, &v));
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, 99, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, 0, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, 99, &v));
 	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ 5 }));
 	ASSERT_EQ(EINVAL, errno);
 	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
 	id = lookup(other, CHIP, 4);
 	ASSERT_LT(0, id);
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	close(other);
 	/* Bad lookups. */
 	ASSERT_EQ(-ENOENT, lookup(self->fd, "no-such-chip", 0));
@@ -397,12 +385,12 @@ TEST_F(dev, module_unload_with_fds_open)
 	ASSERT_LT(0, id);
 	/* Open files pin the module: rmmod fails and nothing breaks. */
 	ASSERT_NE(0, system("rmmod resmgr_test 2>/dev/null"));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	/* The GPIO provider's module is not pinned by our handles. */
 	ASSERT_EQ(0, system("rmmod gpio_sim_rs"));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_EQ(0, system("modprobe gpio_sim_rs chips=1 lines=8"));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_LT(0, lookup(self->fd, CHIP, 6));
 }
 
@@ -415,34 +403,34 @@ TEST_F(dev, regulator_enable_disable_and_voltage)
 	id = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, id);
 
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
 	ASSERT_EQ(0, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_ENABLE, id, NULL));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, id, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
 	ASSERT_EQ(1, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_DISABLE, id, NULL));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, id, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, id, &v));
 	ASSERT_EQ(0, v);
 
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
 	ASSERT_EQ(1000000, v);
 	v = 1800000;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
 	ASSERT_EQ(1800000, v);
 	v = 3300000;
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
 	/* Outside the constraints, or between steps. */
 	v = 3400000;
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
 	v = 900000;
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
 	v = 1850000;
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, id, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, id, &v));
 	ASSERT_EQ(3300000, v);
 	/* A regulator handle is not a GPIO line. */
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 }
 
 TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
@@ -452,24 +440,24 @@ TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
 
 	stale = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, stale);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_ENABLE, stale, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, stale, NULL));
 
 	ASSERT_EQ(0, vreg_bind(false));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
 	ASSERT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0));
 	/* (regulator_get() would now hand out the core's dummy regulator.) */
 
 	ASSERT_EQ(0, vreg_bind(true));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
 	fresh = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, fresh);
 	/* A new instance: back at its lowest voltage, disabled. */
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, fresh, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, fresh, &v));
 	ASSERT_EQ(1000000, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_IS_ENABLED, fresh, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, fresh, &v));
 	ASSERT_EQ(0, v);
 }
 
@@ -484,15 +472,15 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 	ASSERT_LT(0, r);
 
 	/* regulator_set_voltage() -> core -> our ops table -> shell -> driver. */
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
 	ASSERT_EQ(2500000, v);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	ASSERT_EQ(2500000, v);
 	/* The core enforces the constraints it got at registration. */
 	v = 5000000;
-	ASSERT_NE(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
-	ASSERT_EQ(-EINVAL, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, c, &v));
+	ASSERT_NE(0, resmgr_op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, c, &v));
 
 	/*
 	 * The C consumer holds the regulator across the unbind: the core
@@ -500,11 +488,11 @@ TEST_F(dev, regulator_c_consumer_goes_through_the_shell)
 	 * regulator_dev, and every call fails with the provider's ENODEV.
 	 */
 	ASSERT_EQ(0, vreg_bind(false));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	/* The consumer's last request again: not a no-op any more. */
 	v = 2500000;
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
 	/* regulator_put() after the unregistration releases the regulator_dev. */
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 }
@@ -525,30 +513,30 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 	ASSERT_LT(0, c);
 	r = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
 	ASSERT_LT(0, r);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	ASSERT_EQ(2000000, v);
 
 	ASSERT_EQ(0, vreg_bind(false));
 	/* regulator_get_voltage() -> core -> our ops -> revoked shell. */
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	/*
 	 * regulator_set_voltage() fails too: the unregistration tore down the
 	 * regulator's coupling, and the core answers ENODEV for that instead
 	 * of balancing nothing and reporting success.
 	 */
 	v = 2200000;
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_SET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
 
 	/* A new instance for a new C consumer; the old one stays revoked. */
 	ASSERT_EQ(0, vreg_bind(true));
 	c2 = resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, VREG, 0);
 	ASSERT_LT(0, c2);
-	ASSERT_EQ(0, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c2, &v));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c2, &v));
 	ASSERT_EQ(1000000, v);
-	ASSERT_EQ(-ENODEV, op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_CREG_GET_VOLTAGE, c, &v));
 	/* regulator_put() of the unregistered regulator, then of the new one. */
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c2 }));
@@ -639,7 +627,7 @@ static void *race_thread(void *arg)
 				continue;
 			}
 		}
-		ret = op(r->fd, RESMGR_TEST_GPIO_GET, id, &v);
+		ret = resmgr_op(r->fd, RESMGR_TEST_GPIO_GET, id, &v);
 		if (!ret && v <= 1) {
 			r->values++;
 		} else if (ret == -ENODEV) {

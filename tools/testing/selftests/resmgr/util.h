@@ -58,4 +58,19 @@ static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
 	return req.id;
 }
 
+/*
+ * Runs a handle operation of /dev/resmgr-test (struct resmgr_test_gpio_op):
+ * returns 0 or -errno; for the operations that answer, the value goes to *value.
+ */
+static inline int resmgr_op(int fd, unsigned long cmd, __u64 id, __u64 *value)
+{
+	struct resmgr_test_gpio_op arg = { .id = id, .value = value ? *value : 0 };
+
+	if (ioctl(fd, cmd, &arg))
+		return -errno;
+	if (value)
+		*value = arg.value;
+	return 0;
+}
+
 #endif /* RESMGR_SELFTEST_UTIL_H */
