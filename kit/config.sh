@@ -1,13 +1,16 @@
 #!/bin/bash
-# Configure the kernel: virtme-ng's --allnoconfig base plus kit/resmgr.config,
-# then verify that every symbol the fragment asks for really is set.
+# Configure the kernel: virtme-ng's --allnoconfig base plus kit/resmgr.config
+# (merged by scripts/kconfig/merge_config.sh), then verify that every symbol the
+# fragment asks for really is set.
 # Re-runs only when the fragment (or the series, which may add symbols) changed.
 . "$(dirname "$0")/lib.sh"
 
 FRAG=$KIT/resmgr.config
+FRAG_T=$R/kit/resmgr.config   # the same, as the toolchain sees it
 if [ "$FLAVOR" = bench ]; then
   # kit/resmgr.config with the symbols kit/bench.config names replaced by its lines.
   FRAG=$HB/bench-fragment.config
+  FRAG_T=$B/bench-fragment.config
   keys=$(sed -nE 's/^(# )?(CONFIG_[A-Z0-9_]+)[= ].*/\2/p' "$KIT/bench.config" | paste -sd'|')
   { grep -vE "^(# )?($keys)[= ]" "$KIT/resmgr.config"; cat "$KIT/bench.config"; } > "$FRAG"
 fi
@@ -23,20 +26,10 @@ if [ ! -f "$HOUT/.config" ]; then
 fi
 step "applying kit/resmgr.config"
 in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" rustavailable >/dev/null || die "Rust is not available to the kernel build"
-args=()
-while IFS= read -r line; do
-  case "$line" in
-    CONFIG_*=y) k=${line%%=*}; args+=(--enable "${k#CONFIG_}");;
-    CONFIG_*=m) k=${line%%=*}; args+=(--module "${k#CONFIG_}");;
-    CONFIG_*=*) k=${line%%=*}; args+=(--set-val "${k#CONFIG_}" "${line#*=}");;
-    "# CONFIG_"*" is not set") k=${line#\# CONFIG_}; args+=(--disable "${k%% is not set}");;
-  esac
-done < "$FRAG"
-# Apply twice: some symbols only become visible once their dependencies are set.
-for _ in 1 2; do
-  in_chroot "$KSRC/scripts/config" --file "$KOUT/.config" "${args[@]}"
-  in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" olddefconfig
-done
+# The kernel's own fragment merge, then olddefconfig for what the fragment implies.
+in_chroot sh -c "cd $KSRC && scripts/kconfig/merge_config.sh -m -O $KOUT $KOUT/.config $FRAG_T" \
+  >>"$HB/config$SFX.log" 2>&1 || die "merge_config.sh failed, see $HB/config$SFX.log"
+in_chroot make -s -C "$KSRC" LLVM="$LLVM_SUFFIX" O="$KOUT" olddefconfig
 
 dropped=()
 while IFS= read -r line; do
