@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Count results for `make test`: KUnit (from `kunit.py parse` output) and TAP files.
 
-Usage: count.py [--guest-status N] KUNIT_PARSE_OUTPUT TAP_FILE...
+Usage: count.py [--guest-status N] [--same A B]... KUNIT_PARSE_OUTPUT TAP_FILE...
+       count.py [--guest-status N] --no-kunit TAP_FILE...
 Prints per-source counts, the tests that were skipped and those that failed,
 and the final 'N passed, N skipped, N failed' line. A kselftest program built
 on kselftest_harness.h is counted by its own cases. A skipped test is counted
 as skipped, not as passed or failed, but still fails the run (exit 1): nothing
-that did not run may be reported as tested.
+that did not run may be reported as tested. --same A B (two of the TAP files,
+by name) adds one check: both ran the same number of cases and passed the same
+number (one suite run against two drivers).
 """
 import re
 import sys
@@ -103,23 +106,44 @@ def line(counts):
 
 def main():
     args = sys.argv[1:]
-    guest = 0
-    if args[0] == "--guest-status":
-        guest = int(args[1])
-        args = args[2:]
+    guest, same, per, kunit_file = 0, [], {}, True
+    while args[0].startswith("--"):
+        if args[0] == "--guest-status":
+            guest = int(args[1])
+            args = args[2:]
+        elif args[0] == "--no-kunit":
+            kunit_file = False
+            args = args[1:]
+        elif args[0] == "--same":
+            same.append((args[1], args[2]))
+            args = args[3:]
+        else:
+            sys.exit(f"count.py: unknown option {args[0]}")
     total = Counter()
     named = {"skipped": [], "failed": [], "xfail": []}
-    sources = [("KUnit", kunit, args[0])] + [(p.rsplit("/", 1)[-1], tap, p) for p in args[1:]]
+    if kunit_file:
+        sources = [("KUnit", kunit, args[0])] + [(p.rsplit("/", 1)[-1], tap, p) for p in args[1:]]
+    else:
+        sources = [(p.rsplit("/", 1)[-1], tap, p) for p in args]
     for name, count, path in sources:
         try:
             c, n = count(path)
         except OSError as e:
             c, n = Counter(failed=1), {"failed": [str(e)]}
         print(f"  {name}: {line(c)}")
+        per[name] = c
         total.update(c)
         for k, v in n.items():
             named.setdefault(k, [])
             named[k] += v
+    for a, b in same:
+        ca, cb = per.get(a, Counter()), per.get(b, Counter())
+        if ca == cb and ca["passed"]:
+            total["passed"] += 1
+            print(f"  {a} = {b}: {line(ca)} on both")
+        else:
+            total["failed"] += 1
+            named["failed"].append(f"{b} ({line(cb)}) differs from {a} ({line(ca)})")
     if guest:
         total["failed"] += 1
         named["failed"].append(f"guest run: status {guest} (kernel report, timeout or lost guest)")

@@ -1,12 +1,14 @@
 #!/bin/bash
 # Provision the toolchain: the host's own if adequate, else a Debian chroot with
-# the pinned LLVM/Rust set, QEMU, virtme-ng, busybox and libgpiod tools.
+# the pinned LLVM/Rust set, QEMU, virtme-ng, busybox, libgpiod tools and what
+# libgpiod's test suite builds with.
 # Idempotent: a provisioned cache is recognised in a few seconds.
 . "$(dirname "$0")/lib.sh"
 
 PKGS="build-essential flex bison bc libelf-dev libssl-dev openssl cpio kmod python3 dwarves rsync
       clang$LLVM_SUFFIX lld$LLVM_SUFFIX llvm$LLVM_SUFFIX libclang$LLVM_SUFFIX-dev bindgen rustc rust-src
-      rustfmt rust-clippy qemu-system-x86 virtme-ng busybox-static gpiod bash git"
+      rustfmt rust-clippy qemu-system-x86 virtme-ng udev iproute2 busybox-static gpiod bash git
+      pkgconf libglib2.0-dev libkmod-dev libmount-dev xz-utils"
 STAMP=$CACHE/chroot.stamp
 
 ver_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
@@ -62,6 +64,9 @@ EOS
     rm -f "$C/etc/apt/sources.list"
     printf 'APT::Install-Recommends "false";\nDpkg::Use-Pty "0";\n' > "$C/etc/apt/apt.conf.d/90resmgr"
   fi
+  # Source packages too: kit/libgpiod.sh fetches libgpiod's source from the same mirror.
+  sed 's/^Types: deb$/Types: deb-src/' "$C/etc/apt/sources.list.d/debian.sources" \
+    > "$C/etc/apt/sources.list.d/debian-src.sources"
   step "installing toolchain packages in the chroot"
   in_chroot apt-get update >"$CACHE/apt.log" 2>&1 || die "apt-get update failed, see $CACHE/apt.log"
   # shellcheck disable=SC2086
@@ -72,6 +77,12 @@ EOS
     in_chroot env DEBIAN_FRONTEND=noninteractive apt-get install -y $PKGS \
       "$KERNEL_SOURCE_PKG/$KERNEL_SOURCE_RELEASE" >>"$CACHE/apt.log" 2>&1 || die "apt-get install failed, see $CACHE/apt.log"
   }
+}
+
+# virtme-ng's guest init ends with `poweroff -f`; a minimal Debian has no init
+# system to provide it, busybox's does the same (the reboot syscall).
+guest_poweroff() {
+  in_chroot sh -c 'command -v poweroff >/dev/null || ln -s /bin/busybox /usr/sbin/poweroff'
 }
 
 verify_chroot() {
@@ -94,6 +105,7 @@ if [ "${RESMGR_USE_HOST:-1}" = 1 ] && host_adequate; then
 fi
 step "toolchain: host tools inadequate (need clang>=$LLVM_MIN_MAJOR, rustc>=1.85+rust-src, bindgen>=$BINDGEN_MIN, qemu, vng); provisioning a chroot"
 make_chroot
+guest_poweroff
 verify_chroot
 sha256sum < "$KIT/versions.env" > "$STAMP"
 step "toolchain: ready (kernel source $(cat "$CACHE/kernel-source.version"))"

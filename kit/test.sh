@@ -8,12 +8,13 @@
 "$KIT/provision.sh"
 "$KIT/build.sh"
 "$KIT/selftests.sh"
+"$KIT/libgpiod.sh"
 KSELFTESTS=${KSELFTESTS:-"-c resmgr"}
 step "running the tests in the guest"
 vm_rc=0
 GUEST_ENV=${KSELFTEST_TIMEOUT:+KSELFTEST_TIMEOUT=$KSELFTEST_TIMEOUT }
 "$KIT/vm.sh" "${GUEST_ENV}bash /repo/kit/guest/test.sh $KSELFTESTS" > "$HB/test-console.log" 2>&1 || vm_rc=$?
-for t in kselftest-gpio-sim-c kselftest-gpio-sim-rs kselftest; do
+for t in kselftest-gpio-sim-c kselftest-gpio-sim-rs libgpiod-c libgpiod-rs kselftest; do
   echo "  $t:"
   grep -E '^(ok|not ok) |^# (ok|not ok) ' "$HB/results/$t.tap" 2>/dev/null | sed 's/^/    /' || true
 done
@@ -24,6 +25,8 @@ if [ "$vm_rc" != 0 ]; then
   echo "test: guest run failed (status $vm_rc); console: $HB/results/console.log"
 fi
 # The guest run itself counts as one more check: a report or a lost guest fails it.
-exec python3 "$KIT/count.py" --guest-status "$vm_rc" "$HB/kunit.txt" \
-  "$HB/results/samples.tap" "$HB/results/kselftest-gpio-sim-c.tap" \
-  "$HB/results/kselftest-gpio-sim-rs.tap" "$HB/results/kselftest.tap"
+# libgpiod's suite must pass as many cases on gpio_sim_rs as on gpio-sim.
+exec python3 "$KIT/count.py" --guest-status "$vm_rc" --same libgpiod-c.tap libgpiod-rs.tap \
+  "$HB/kunit.txt" "$HB/results/samples.tap" "$HB/results/kselftest-gpio-sim-c.tap" \
+  "$HB/results/kselftest-gpio-sim-rs.tap" "$HB/results/libgpiod-c.tap" \
+  "$HB/results/libgpiod-rs.tap" "$HB/results/kselftest.tap"

@@ -99,6 +99,38 @@ for t in $UPSTREAM; do
 done
 rm /run/modprobe.d/gpio-sim-stand-in.conf
 
+# libgpiod's own test suite, unchanged, as its developers run it: its libgpiosim
+# creates every chip through gpio-sim's configfs and insists that the module
+# named gpio-sim is live (loading it through libkmod if not). First the C
+# gpio-sim, which libgpiosim loads itself; then gpio_sim_rs built under the
+# module name gpio_sim (kit/build.sh), loaded beforehand.
+GPIOD_TEST=$(echo /build/libgpiod-*/src/tests/gpiod-test)
+SUITE_TIMEOUT=$((TIMEOUT * 4))
+libgpiod_suite() {
+	local tap=$R/libgpiod-$1.tap
+	echo "== libgpiod test suite on $2"
+	timeout -s KILL $SUITE_TIMEOUT "$GPIOD_TEST" --tap > "$tap" 2>&1
+	local rc=$?
+	tail -n 3 "$tap"
+	[ $rc = 0 ] || echo "not ok 999 gpiod-test on $2 exited with status $rc" | tee -a "$tap"
+}
+# Which gpio_sim answered: only the Rust build has Rust (v0-mangled, _R) symbols.
+rust_gpio_sim() { grep -qE ' _R[^[:space:]]*[[:space:]]+\[gpio_sim\]$' /proc/kallsyms; }
+libgpiod_suite c "the C gpio-sim"
+if rust_gpio_sim || ! grep -q '^gpio_sim ' /proc/modules; then
+	echo "not ok 998 the C gpio-sim was not the module that answered" >> $R/libgpiod-c.tap
+fi
+sim_cleanup
+if insmod /build/gpio-sim-standin/gpio_sim.ko chips=0 as_gpio_sim=1; then
+	libgpiod_suite rs "gpio_sim_rs (module gpio_sim)"
+	# The run is honest only if the Rust build, with its parameters, answered.
+	rust_gpio_sim ||
+		echo "not ok 998 gpio_sim_rs was not the module that answered" >> $R/libgpiod-rs.tap
+else
+	echo "not ok 1 insmod gpio_sim.ko (gpio_sim_rs as gpio_sim)" > $R/libgpiod-rs.tap
+fi
+sim_cleanup
+
 echo "== kselftests: resmgr"
 # Our suite sets its own timeout in its settings file; without one, upstream's.
 ours=()
