@@ -7,7 +7,7 @@
 export RESMGR_CACHE ?= /var/cache/resmgr
 KIT := $(CURDIR)/kit
 
-.PHONY: help demo test toolchain prepare build run shell check fmt series bench stress clean-cache
+.PHONY: help demo test vng-test toolchain prepare build run shell check fmt series bench stress clean-cache
 
 help:
 	@sed -n 's/^## //p' README.md 2>/dev/null || echo "targets: demo test build run shell check series"
@@ -27,6 +27,10 @@ build: toolchain
 ## make test        build, boot, run all KUnit cases and kselftests
 test:
 	@$(KIT)/test.sh
+
+## make vng-test    the resmgr kselftests through virtme-ng (vng), as kernel developers run them
+vng-test:
+	@$(KIT)/vng-test.sh
 
 ## make demo        the user story, narrated, in the booted kernel
 demo:

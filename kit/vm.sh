@@ -21,40 +21,6 @@ install_modules() {
   fi
 }
 
-# KVM is used only if a short probe boot with it works; the verdict is cached per
-# host boot in $CACHE/kvm.probe. On some machines /dev/kvm exists but is a nested
-# kvm_pvm that hangs in early boot, so a visible /dev/kvm proves nothing. The host's
-# /dev/kvm is exposed to the chroot only for KVM boots. RESMGR_ACCEL=tcg|kvm forces.
-accel() {
-  if [ -n "${RESMGR_ACCEL:-}" ]; then echo "$RESMGR_ACCEL"; return; fi
-  [ -c /dev/kvm ] || { echo tcg; return; }
-  local stamp; stamp=$(cat /proc/sys/kernel/random/boot_id)
-  if [ "$(cut -d' ' -f1 "$CACHE/kvm.probe" 2>/dev/null)" != "$stamp" ]; then
-    local verdict=tcg
-    expose_kvm
-    if in_chroot timeout 25 qemu-system-x86_64 -machine q35,accel=kvm -cpu host,-arch-capabilities \
-        -smp 1 -m 512M -nographic -no-reboot -bios qboot.rom -kernel "$KOUT/arch/x86/boot/bzImage" \
-        -append "console=ttyS0 panic=-1 rdinit=/bin/false" 2>/dev/null | grep -q "Linux version"; then
-      verdict=kvm
-    fi
-    hide_kvm
-    echo "$stamp $verdict" > "$CACHE/kvm.probe"
-  fi
-  cut -d' ' -f2 "$CACHE/kvm.probe"
-}
-
-expose_kvm() {
-  [ -n "$C" ] && [ ! -e "$C/dev/kvm" ] && mknod -m 660 "$C/dev/kvm" c 10 232 && KVM_NODE=1 || true
-}
-hide_kvm() {
-  [ "${KVM_NODE:-0}" = 1 ] && rm -f "$C/dev/kvm"; KVM_NODE=0
-}
-
-scan_reports() {
-  grep -nE 'BUG: |WARNING: |KASAN|kmemleak: [0-9]+ new suspected|possible circular locking|possible recursive locking|inconsistent lock state|INFO: task .* blocked for more than|rcu: INFO: .* stall|detected stall|Kernel panic|Oops|general protection fault|UBSAN:|cut here' "$1" \
-    | grep -vE 'KernelAddressSanitizer initialized|kasan: KernelAddressSanitizer|KASAN_|kmemleak: Kernel memory leak detector disabled' || true
-}
-
 "$KIT/initramfs.sh"
 install_modules
 mkdir -p "$C/results" "$C/lib/modules" "$RESULTS" "$C$MODROOT/lib/modules"
