@@ -8,7 +8,7 @@
 # hung-task/RCU-stall report (reports printed). Console log: $RESULTS/console.log.
 . "$(dirname "$0")/lib.sh"
 
-VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TIMEOUT=${VM_TIMEOUT:-2400}
 RESULTS=$HB/results
 
 install_modules() {

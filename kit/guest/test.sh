@@ -9,8 +9,10 @@ KS=/build/kselftest
 TIMEOUT=${KSELFTEST_TIMEOUT:-300}
 
 mkdir -p /run/modprobe.d
+# Section headers carry the guest's uptime, so that each stage's cost shows.
+section() { echo "== $* (up $(cut -d' ' -f1 /proc/uptime)s)"; }
 
-echo "== samples"
+section "samples"
 {
 	n=0
 	for m in rust_minimal rust_misc_device; do
@@ -78,13 +80,13 @@ sim_cleanup() (
 # its TAP appended to the run's file, and a cleanup after each.
 UPSTREAM="gpio:gpio-sim.sh gpio:gpio-cdev-uaf.sh"
 cd $KS || exit 1
-echo "== kselftests: upstream gpio-sim tests on the C gpio-sim"
+section "kselftests: upstream gpio-sim tests on the C gpio-sim"
 : > $R/kselftest-gpio-sim-c.tap
 for t in $UPSTREAM; do
 	./run_kselftest.sh -o "$TIMEOUT" -t "$t" 2>&1 | tee -a $R/kselftest-gpio-sim-c.tap
 	sim_cleanup
 done
-echo "== kselftests: upstream gpio-sim tests on gpio_sim_rs standing in for gpio-sim"
+section "kselftests: upstream gpio-sim tests on gpio_sim_rs standing in for gpio-sim"
 cp /repo/kit/guest/gpio-sim-stand-in.conf /run/modprobe.d/
 : > $R/kselftest-gpio-sim-rs.tap
 for t in $UPSTREAM; do
@@ -108,7 +110,7 @@ GPIOD_TEST=$(echo /build/libgpiod-*/src/tests/gpiod-test)
 SUITE_TIMEOUT=$((TIMEOUT * 4))
 libgpiod_suite() {
 	local tap=$R/libgpiod-$1.tap
-	echo "== libgpiod test suite on $2"
+	section "libgpiod test suite on $2"
 	timeout -s KILL $SUITE_TIMEOUT "$GPIOD_TEST" --tap > "$tap" 2>&1
 	local rc=$?
 	tail -n 3 "$tap"
@@ -131,7 +133,7 @@ else
 fi
 sim_cleanup
 
-echo "== kselftests: resmgr"
+section "kselftests: resmgr"
 # Our suite sets its own timeout in its settings file; without one, upstream's.
 ours=()
 [ -r resmgr/settings ] || ours=(-o "$TIMEOUT")
