@@ -43,7 +43,10 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
   tree=$($G write-tree)
   # The kit's patches carry no real sign-off: the sender's replaces theirs.
   grep -v '^Signed-off-by: ' "$tmp/msg" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tmp/body"
-  head=$( (echo "$subject"; echo; cat "$tmp/body"; echo; echo "$SOB") | $G commit-tree "$tree" -p "$head")
+  # One trailer block: the sign-off follows Fixes:/Cc: lines without a blank line.
+  sep=echo
+  tail -n1 "$tmp/body" | grep -qE '^(Fixes|Cc|Reported-by|Link|Closes): ' && sep=true
+  head=$( (echo "$subject"; echo; cat "$tmp/body"; $sep; echo "$SOB") | $G commit-tree "$tree" -p "$head")
   rm -rf "$tmp"
 done
 
