@@ -336,6 +336,10 @@ fn register_erased(
     block.desc.n_voltages = voltages.count;
     block.desc.min_uV = voltages.min_uv as u32;
     block.desc.uV_step = voltages.step_uv as u32;
+    // The descriptor and the operations outlive the unregistration (the block goes with the
+    // `regulator_dev`) and fail with `ENODEV` after it: consumers may hold the regulator across
+    // the unbind.
+    block.desc.set_outlives_unregister(1);
     let block = BlockOwner::new(block)?;
 
     let mut config: bindings::regulator_config = pin_init::zeroed();
