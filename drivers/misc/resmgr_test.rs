@@ -38,7 +38,10 @@ use kernel::{
         _IOW,
         _IOWR, //
     },
-    iov::IovIterDest,
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
     miscdevice::poll_events::{
         EPOLLIN,
         EPOLLOUT, //
@@ -435,6 +438,18 @@ impl ChardevOps for ResmgrTest {
         pos: &mut i64,
     ) -> Result<usize> {
         buf.simple_read_from_buffer(pos, b"resmgr-test\n")
+    }
+
+    fn write(
+        _this: Access<'_, Self>,
+        _file: &Self::File,
+        buf: &mut IovIterSource<'_>,
+        _pos: &mut i64,
+    ) -> Result<usize> {
+        // Takes everything, like /dev/null.
+        let len = buf.len();
+        buf.advance(len);
+        Ok(len)
     }
 
     fn poll(&self, file: &Self::File) -> u32 {

@@ -6,8 +6,10 @@
 //! the driver only through the device's provider shell. When the device is unbound the shell is
 //! revoked (operations already inside finish, then the implementation is dropped), every poller
 //! is woken with `EPOLLHUP | EPOLLERR`, and the misc device is deregistered. Files that are still
-//! open then get `ENODEV` from `read()` and `ioctl()`, `EPOLLHUP | EPOLLERR` from `poll()`, and
-//! `close()` still runs the driver's per-file release, without the implementation.
+//! open then get `ENODEV` from `read()`, `write()` and `ioctl()` (also the 32-bit `compat_ioctl()`,
+//! which reaches `ioctl()`), `EPOLLHUP | EPOLLERR` from `poll()`, and `close()` still runs the
+//! driver's per-file release, without the implementation. The files are not seekable: `lseek()`
+//! answers `ESPIPE`, before the unbind and after it.
 //!
 //! The wait queue that pollers sleep on is not part of the implementation: `select()` and `poll()`
 //! waiters stay on it until their system call returns, which may be long after the revocation, so
@@ -34,7 +36,10 @@ use crate::{
         File,
         Kiocb, //
     },
-    iov::IovIterDest,
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
     miscdevice::{
         poll_events::{
             EPOLLERR,
@@ -135,6 +140,16 @@ pub trait ChardevOps: Send + Sync + Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Writes `buf` to the file at `*pos`; returns how much of it was taken.
+    fn write(
+        _this: Access<'_, Self>,
+        _file: &Self::File,
+        _buf: &mut IovIterSource<'_>,
+        _pos: &mut i64,
+    ) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Handles an ioctl.
     fn ioctl(_this: Access<'_, Self>, _file: &Self::File, _cmd: u32, _arg: usize) -> Result<isize> {
         build_error!(VTABLE_DEFAULT_ERROR)
@@ -214,6 +229,15 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
             return Err(EINVAL);
         }
         T::read(access, &device.state, iov, kiocb.ki_pos_mut())
+    }
+
+    fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let device = kiocb.file();
+        let access = Access::new(&device.handle)?;
+        if !T::HAS_WRITE {
+            return Err(EINVAL);
+        }
+        T::write(access, &device.state, iov, kiocb.ki_pos_mut())
     }
 
     fn ioctl(device: &OpenFile<T>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +152,40 @@ TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
 	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, fresh, &v));
 	ASSERT_EQ(0, v);
 	ASSERT_EQ(2, counters().handles);
+}
+
+/*
+ * write() goes through the shell like read(): the device takes what it is
+ * given while bound, and the file answers ENODEV after the unbind, also for
+ * writev() and pwrite(); lseek() is ESPIPE throughout (not seekable).
+ */
+TEST_F(dev, write_across_unbind)
+{
+	char big[4096];
+	struct iovec iov[2] = {
+		{ .iov_base = "ab", .iov_len = 2 },
+		{ .iov_base = big, .iov_len = sizeof(big) },
+	};
+
+	memset(big, 'x', sizeof(big));
+	ASSERT_EQ(5, write(self->fd, "hello", 5));
+	ASSERT_EQ(2 + sizeof(big), writev(self->fd, iov, 2));
+	ASSERT_EQ(3, pwrite(self->fd, "abc", 3, 7));
+	ASSERT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
+	ASSERT_EQ(ESPIPE, errno);
+
+	ASSERT_EQ(0, test_bind(false));
+	ASSERT_EQ(-1, write(self->fd, "hello", 5));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(-1, writev(self->fd, iov, 2));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(-1, pwrite(self->fd, "abc", 3, 7));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, test_bind(true));
 }
 
 TEST_F(dev, device_unbind_with_fds_open)
