@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* kselftest.h has one too; the programs that do not include it need ours. */
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* Writes @val to the sysfs/configfs file @path; returns 0 or -errno. */
 static inline int write_str(const char *path, const char *val)
