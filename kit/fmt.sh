@@ -1,9 +1,10 @@
 #!/bin/bash
-# `make fmt`: rustfmt our Rust files with the kernel's .rustfmt.toml, in place in the repo.
+# `make fmt`: the kernel's own `make rustfmt` on the work tree, then the
+# project's files that it changed are copied back into the repo.
 . "$(dirname "$0")/lib.sh"
 "$KIT/prepare.sh" >/dev/null
-files=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- '*.rs')
+in_chroot $KMAKE -s rustfmt || die "make rustfmt failed"
+files=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- 'rust/*.rs' 'drivers/*.rs' 'samples/*.rs')
 for f in $files; do
-  in_chroot rustfmt --config-path "$KSRC/.rustfmt.toml" --edition 2021 "$KSRC/$f"
-  cmp -s "$HB/linux/$f" "$REPO/$f" || { cp "$HB/linux/$f" "$REPO/$f"; step "fmt: $f"; }
+  cmp -s "$C$KSRC/$f" "$REPO/$f" || { cp "$C$KSRC/$f" "$REPO/$f"; step "fmt: $f"; }
 done
