@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make demo`: build (incremental), boot, and tell the story of kit/guest/demo.sh:
-# a Rust GPIO chip is unbound while libgpiod, a uAPI request and an in-kernel
-# resmgr handle hold it; everything answers ENODEV, nothing splats, rebind works.
+# an in-kernel consumer is refused the line gpioset holds (EBUSY) and gets
+# another; the Rust GPIO chip is unbound while all of them hold lines; everything
+# answers ENODEV, nothing splats, rebind works.
 . "$(dirname "$0")/lib.sh"
 "$KIT/provision.sh"
 "$KIT/build.sh"

@@ -4,9 +4,11 @@
 //!
 //! The module creates a platform device `resmgr_test` and binds a driver to it that registers the
 //! revocable misc device `/dev/resmgr-test` (root only). Through its ioctls (ABI in
-//! `include/uapi/linux/resmgr_test.h`) a test looks up GPIO lines of Rust GPIO chips by chip label
-//! and offset and calls them through resmgr handles, per open file; a handle answers `ENODEV` once
-//! its chip's driver is unbound. The same goes for regulators, by name, and the module provides
+//! `include/uapi/linux/resmgr_test.h`) a test gets GPIO lines for the test device from gpiolib, by
+//! connection id and index as a driver does (the module registers the device's lookup table, which
+//! names the simulated chips the tests create), and calls them through gpiolib, per open file; a
+//! line answers `ENODEV` once its chip's driver is unbound. Regulators are looked up by name through
+//! resmgr handles, and the module provides
 //! one: a simulated regulator `resmgr-test-vreg` (1.0 V to 3.3 V in 100 mV steps) on a second
 //! platform device, `resmgr_test_regulator`, unbindable through sysfs. Regulators can also be
 //! reached as a C consumer would (`regulator_get()` on the test device). The test device is itself
@@ -31,6 +33,14 @@ use kernel::{
         Device, //
     },
     fs::File,
+    gpio::consumer::{
+        Desc,
+        Direction,
+        Flags,
+        LineFlags,
+        Lookup,
+        LookupTable, //
+    },
     ioctl::{
         _IOC_NR,
         _IOC_TYPE,
@@ -60,8 +70,8 @@ use kernel::{
             ChardevOps, //
         },
         gpio::{
-            Direction,
-            Line, //
+            self as resmgr_gpio,
+            GpioChip, //
         },
         regulator::{
             self as resmgr_regulator,
@@ -69,6 +79,7 @@ use kernel::{
             Supply,
             Voltages, //
         },
+        Handle,
     },
     sync::aref::ARef,
     sync::{
@@ -121,6 +132,34 @@ const KWORK_START: u32 = _IOW::<KWorkArg>(MAGIC, 0x14);
 const KWORK_STOP: u32 = _IOWR::<KWorkArg>(MAGIC, 0x15);
 /// A `__u64`: the poll mask this file reports from now on.
 const POLL_MASK: u32 = _IOW::<u64>(MAGIC, 0x16);
+const GPIO_ACTIVE_LOW: u32 = _IOWR::<OpArg>(MAGIC, 0x17);
+const GPIO_TO_IRQ: u32 = _IOWR::<OpArg>(MAGIC, 0x18);
+const GPIO_GET_ATOMIC: u32 = _IOWR::<OpArg>(MAGIC, 0x19);
+
+/// The label of the Rust simulated chip the tests use (the default chip of `gpio_sim_rs`).
+const RS_CHIP: &CStr = c"gpio_sim_rs.0";
+/// The label the tests give the C gpio-sim bank they create.
+const C_CHIP: &CStr = c"resmgr-test-csim";
+/// Lines of each simulated chip in the test device's lookup table.
+const TABLE_LINES: usize = 8;
+/// Entries of the test device's lookup table.
+const GPIO_LOOKUPS: usize = 2 * TABLE_LINES + 2;
+
+/// The test device's lines, as a board file would describe them: `rs` and `c` are lines 0 to 7 of
+/// the Rust and the C simulated chip, `rs-low` and `c-low` line 6 of each, active low.
+const fn gpio_lookups() -> [Lookup; GPIO_LOOKUPS] {
+    let mut table = [Lookup::line(RS_CHIP, 0, c"rs", 0, LineFlags::ACTIVE_HIGH); GPIO_LOOKUPS];
+    let mut i = 0;
+    while i < TABLE_LINES {
+        table[i] = Lookup::line(RS_CHIP, i as u16, c"rs", i as u32, LineFlags::ACTIVE_HIGH);
+        table[TABLE_LINES + i] =
+            Lookup::line(C_CHIP, i as u16, c"c", i as u32, LineFlags::ACTIVE_HIGH);
+        i += 1;
+    }
+    table[2 * TABLE_LINES] = Lookup::line(RS_CHIP, 6, c"rs-low", 0, LineFlags::ACTIVE_LOW);
+    table[2 * TABLE_LINES + 1] = Lookup::line(C_CHIP, 6, c"c-low", 0, LineFlags::ACTIVE_LOW);
+    table
+}
 
 /// The most handles one file holds (`RESMGR_TEST_MAX_HANDLES`).
 ///
@@ -190,11 +229,35 @@ impl Drop for Workers {
     }
 }
 
+/// A line the test device got from gpiolib.
+struct TestLine {
+    desc: Desc,
+    /// The provider handle of the line's chip if it is a Rust chip, for `WAIT_REVOKED`.
+    chip: Option<Handle<GpioChip>>,
+}
+
+/// Gets line `index` of `con_id` of the test device.
+///
+/// `ENOENT` while the line's chip is not registered: gpiolib's `EPROBE_DEFER` is for probe, not
+/// for userspace.
+fn get_line(dev: &Device, con_id: &CStr, index: u64) -> Result<TestLine> {
+    let index = u32::try_from(index).map_err(|_| EINVAL)?;
+    let desc = Desc::get_index(dev, Some(con_id), index, Flags::AsIs).map_err(|e| {
+        if e == EPROBE_DEFER {
+            ENOENT
+        } else {
+            e
+        }
+    })?;
+    let chip = resmgr_gpio::provider_of(&desc).ok();
+    Ok(TestLine { desc, chip })
+}
+
 /// A handle held by an open file.
 #[derive(Clone)]
 enum Held {
-    /// A GPIO line, through resmgr.
-    Gpio(Line),
+    /// A GPIO line, through gpiolib.
+    Gpio(Arc<TestLine>),
     /// A regulator, through resmgr.
     Reg(Supply),
     /// A regulator, through the regulator core (a C consumer's `struct regulator`).
@@ -202,7 +265,7 @@ enum Held {
 }
 
 impl Held {
-    fn line(self) -> Result<Line> {
+    fn line(self) -> Result<Arc<TestLine>> {
         match self {
             Held::Gpio(line) => Ok(line),
             _ => Err(EINVAL),
@@ -399,9 +462,9 @@ impl ResmgrTest {
         Ok(0)
     }
 
-    fn find_line(label: &CStr, offset: u64) -> Result<Held> {
-        let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
-        Ok(Held::Gpio(Line::lookup(label, offset)?))
+    fn find_line(&self, con_id: &CStr, index: u64) -> Result<Held> {
+        let line = get_line(&self.dev, con_id, index)?;
+        Ok(Held::Gpio(Arc::new(line, GFP_KERNEL)?))
     }
 
     fn find_supply(name: &CStr, _offset: u64) -> Result<Held> {
@@ -461,7 +524,7 @@ impl ChardevOps for ResmgrTest {
             return Err(ENOTTY);
         }
         match cmd {
-            GPIO_LOOKUP => Self::lookup(file, arg, Self::find_line),
+            GPIO_LOOKUP => Self::lookup(file, arg, |name, i| this.get().find_line(name, i)),
             REG_LOOKUP => Self::lookup(file, arg, Self::find_supply),
             CREG_GET => Self::lookup(file, arg, |name, off| this.get().c_regulator_get(name, off)),
             REG_ENABLE => op_in(file, arg, |h, _| h.supply()?.enable()),
@@ -479,21 +542,32 @@ impl ChardevOps for ResmgrTest {
                 let uv = Voltage::from_microvolts(voltage_arg(value)?);
                 h.c_regulator()?.set_voltage(uv, uv)
             }),
-            GPIO_GET => op_out(file, arg, |h| Ok(u64::from(h.line()?.get()?))),
-            GPIO_SET => op_in(file, arg, |h, value| h.line()?.set(value != 0)),
-            GPIO_INPUT => op_in(file, arg, |h, _| h.line()?.set_input()),
-            GPIO_OUTPUT => op_in(file, arg, |h, value| h.line()?.set_output(value != 0)),
-            GPIO_DIRECTION => op_out(file, arg, |h| {
-                Ok(u64::from(h.line()?.direction()? == Direction::Output))
+            GPIO_GET => op_out(file, arg, |h| {
+                Ok(u64::from(h.line()?.desc.value_cansleep()?))
             }),
+            GPIO_GET_ATOMIC => op_out(file, arg, |h| Ok(u64::from(h.line()?.desc.value()?))),
+            GPIO_SET => op_in(file, arg, |h, value| {
+                h.line()?.desc.set_value_cansleep(value != 0)
+            }),
+            GPIO_INPUT => op_in(file, arg, |h, _| h.line()?.desc.direction_input()),
+            GPIO_OUTPUT => op_in(file, arg, |h, value| {
+                h.line()?.desc.direction_output(value != 0)
+            }),
+            GPIO_DIRECTION => op_out(file, arg, |h| {
+                Ok(u64::from(h.line()?.desc.direction()? == Direction::Output))
+            }),
+            GPIO_ACTIVE_LOW => op_out(file, arg, |h| Ok(u64::from(h.line()?.desc.is_active_low()))),
+            GPIO_TO_IRQ => op_out(file, arg, |h| Ok(u64::from(h.line()?.desc.to_irq()?))),
             DROP => {
                 file.drop_handle(read_id(arg)?)?;
                 Ok(0)
             }
             WAIT_REVOKED => {
                 let line = file.get(read_id(arg)?)?.line()?;
+                // Only a Rust chip has a provider to wait for.
+                let chip = line.chip.clone().ok_or(EINVAL)?;
                 // Sleep outside this device's access: its own unbind must not wait for us.
-                let (_this, waited) = this.unlocked(|| line.wait_revoked())?;
+                let (_this, waited) = this.unlocked(|| chip.wait_revoked())?;
                 waited?;
                 REVOKED_WAITS.fetch_add(1, Ordering::Relaxed);
                 Ok(0)
@@ -521,6 +595,7 @@ impl ChardevOps for ResmgrTest {
                     return Err(EBUSY);
                 }
                 *slot = Some(kwork::KWork::start(
+                    this.get().dev.clone(),
                     label_of(&labels[..LABEL_LEN])?,
                     own_regulator(label_of(&labels[LABEL_LEN..])?)?,
                     workers,
@@ -569,7 +644,7 @@ impl ChardevOps for ResmgrTest {
     }
 }
 
-/// In-kernel consumers: work items that call through resmgr handles until stopped.
+/// In-kernel consumers: work items that call through gpiolib and the regulator core until stopped.
 mod kwork {
     use super::Workers;
     use core::sync::atomic::{
@@ -578,12 +653,11 @@ mod kwork {
         Ordering, //
     };
     use kernel::{
+        device::Device,
         prelude::*,
-        resmgr::{
-            gpio::Line,
-            regulator::Supply, //
-        },
+        resmgr::regulator::Supply,
         str::CString,
+        sync::aref::ARef,
         sync::Arc,
         task::cond_resched,
         time::{
@@ -592,14 +666,16 @@ mod kwork {
         },
     };
 
-    /// The most workers one file may start.
-    const MAX_WORKERS: u64 = 16;
+    /// The most workers one file may start: worker `i` uses line `i` of the connection id, and
+    /// the test device has 8 of each.
+    const MAX_WORKERS: u64 = super::TABLE_LINES as u64;
 
     /// Counts, in the order of `struct resmgr_test_kwork`: ok, enodev, enoent, other, last other.
     pub(super) type Counts = [u64; 5];
 
     /// What one file's workers share.
     struct Shared {
+        dev: ARef<Device>,
         gpio: CString,
         regulator: CString,
         stop: AtomicBool,
@@ -616,12 +692,18 @@ mod kwork {
 
     impl KWork {
         /// Starts `workers` work items on the unbound workqueue.
-        pub(super) fn start(gpio: &CStr, regulator: &CStr, workers: u64) -> Result<Self> {
+        pub(super) fn start(
+            dev: ARef<Device>,
+            gpio: &CStr,
+            regulator: &CStr,
+            workers: u64,
+        ) -> Result<Self> {
             if workers == 0 || workers > MAX_WORKERS {
                 return Err(EINVAL);
             }
             let shared = Arc::new(
                 Shared {
+                    dev,
                     gpio: CString::try_from(gpio)?,
                     regulator: CString::try_from(regulator)?,
                     stop: AtomicBool::new(false),
@@ -673,20 +755,23 @@ mod kwork {
             self.counts[slot].fetch_add(1, Ordering::Relaxed);
         }
 
-        /// One worker: lines `index`, `index + 8`, ... of the chip (modulo 8) and the regulator.
+        /// One worker: line `index` of the connection id (through gpiolib) and the regulator.
         fn run(&self, index: u32) {
-            let mut line: Option<Line> = None;
+            let mut line: Option<super::TestLine> = None;
             let mut supply: Option<Supply> = None;
             let mut n = index;
             while !self.stop.load(Ordering::Acquire) {
                 if line.is_none() {
-                    line = self.found(Line::lookup(&self.gpio, n % 8));
+                    line = self.found(super::get_line(&self.dev, &self.gpio, index.into()));
                 }
                 if supply.is_none() {
                     supply = self.found(Supply::lookup(&self.regulator));
                 }
                 if let Some(l) = &line {
-                    let result = l.set_output(n & 1 != 0).and_then(|()| l.get().map(|_| ()));
+                    let result = l
+                        .desc
+                        .direction_output(n & 1 != 0)
+                        .and_then(|()| l.desc.value_cansleep().map(|_| ()));
                     if result == Err(ENODEV) {
                         line = None;
                     }
@@ -1022,6 +1107,8 @@ struct ResmgrTestModule {
     _regulator_driver: kernel::driver::Registration<platform::Adapter<SimRegulatorDriver>>,
     _device: platform::DeviceRegistration,
     _regulator_device: platform::DeviceRegistration,
+    #[pin]
+    _gpio_lookup: LookupTable<GPIO_LOOKUPS>,
 }
 
 impl kernel::InPlaceModule for ResmgrTestModule {
@@ -1032,6 +1119,7 @@ impl kernel::InPlaceModule for ResmgrTestModule {
                 kernel::driver::Registration::new(c"resmgr_test_regulator", module),
             _device: platform::DeviceRegistration::new(c"resmgr_test", None)?,
             _regulator_device: platform::DeviceRegistration::new(c"resmgr_test_regulator", None)?,
+            _gpio_lookup <- LookupTable::new(c"resmgr_test", gpio_lookups()),
         })
     }
 }

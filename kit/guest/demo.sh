@@ -33,16 +33,21 @@ show "gpioinfo -c $CHIP 3"
 expect "uAPI v2 request of line 5" "$(ctl request "$CHIP" 5)" "ok"
 expect "value of line 5 through the request" "$(ctl rget)" "ok 0"
 
-say "Read line 3 through /dev/resmgr-test (an in-kernel resmgr handle)"
+say "A driver asks gpiolib for lines: the one gpioset holds is refused, another is its own"
+# The test device (/dev/resmgr-test) is an in-kernel consumer, as a driver would be: it gets
+# lines by connection id ("rs": lines of $CHIPDEV, from its lookup table) with gpiod_get_index().
 modprobe resmgr_test || fail "modprobe resmgr_test"
 expect "open /dev/resmgr-test" "$(ctl open)" "ok"
-expect "lookup $CHIPDEV line 3" "$(ctl lookup $CHIPDEV 3)" "ok 1"
-expect "get through handle 1" "$(ctl get 1)" "ok 1"
+expect "gpiod_get rs/3 (gpioset holds line 3)" "$(ctl lookup rs 3)" "err EBUSY"
+expect "gpiod_get rs/4" "$(ctl lookup rs 4)" "ok 1"
+show "gpioinfo -c $CHIP 4"
+gpioinfo -c "$CHIP" 4 | grep -qE 'consumer="?rs("|[[:space:]]|$)' || fail "line 4 not shown as used by rs"
+expect "get through line 1" "$(ctl get 1)" "ok 0"
 
 say "Unbind the GPIO provider while all of that is held open"
 show "echo $CHIPDEV > /sys/bus/platform/drivers/gpio_sim_rs/unbind"
 [ -e /sys/bus/platform/devices/$CHIPDEV/driver ] && fail "still bound"
-expect "get through handle 1 (resmgr)" "$(ctl get 1)" "err ENODEV"
+expect "get through line 1 (gpiolib)" "$(ctl get 1)" "err ENODEV"
 expect "value through the held uAPI request" "$(ctl rget)" "err ENODEV"
 sleep 0.5
 if kill -0 $SETPID 2>/dev/null; then
@@ -54,11 +59,11 @@ else
 fi
 printf '   %-44s -> %s\n' "gpioset, which held line 3" "$GS"
 
-say "Rebind: a new chip; the stale handle stays dead, a fresh lookup works"
+say "Rebind: a new chip; the stale line stays dead, the driver gets lines of the new one"
 show "echo $CHIPDEV > /sys/bus/platform/drivers/gpio_sim_rs/bind"
-expect "get through stale handle 1" "$(ctl get 1)" "err ENODEV"
-expect "fresh lookup of $CHIPDEV line 3" "$(ctl lookup $CHIPDEV 3)" "ok 2"
-expect "get through handle 2 (new chip, pull-down)" "$(ctl get 2)" "ok 0"
+expect "get through stale line 1" "$(ctl get 1)" "err ENODEV"
+expect "gpiod_get rs/3 (gpioset is gone)" "$(ctl lookup rs 3)" "ok 2"
+expect "get through line 2 (new chip, pull-down)" "$(ctl get 2)" "ok 0"
 
 say "Unbind /dev/resmgr-test itself with its file still open"
 expect "read() before" "$(ctl read)" "ok resmgr-test"
@@ -69,7 +74,7 @@ expect "poll() after" "$(ctl poll)" "ok POLLHUP POLLERR"
 expect "close() after" "$(ctl close)" "ok"
 echo resmgr_test > /sys/bus/platform/drivers/resmgr_test/bind || fail "rebind resmgr_test"
 expect "open again after rebind" "$(ctl open)" "ok"
-expect "fresh lookup" "$(ctl lookup $CHIPDEV 3)" "ok 1"
+expect "gpiod_get rs/3 again (the closed file gave it back)" "$(ctl lookup rs 3)" "ok 1"
 expect "close" "$(ctl close)" "ok"
 
 say "The kernel log: nothing from the memory sanitizer, lockdep, warnings or the hung-task detector"

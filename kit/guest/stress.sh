@@ -38,29 +38,33 @@ out=$(set -o pipefail; $ST cycles $CYCLES 2>&1 | tee /results/stress-progress.tx
 row "unbind/bind under load" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
 	"$(echo "$out" | grep -v '^progress: ' | tr '\n' ' ') ($(($(now) - t)) s)"
 
-# Module unload with files open: /dev/resmgr-test with a handle to a GPIO line
-# (through resmgr-ctl, which keeps its fds). The test device's module is pinned
-# by its open file (rmmod fails, the handle keeps working); the GPIO provider's
-# module is not (rmmod works, the handle answers ENODEV; a reload serves a new
-# lookup).
+# Module unload with files open: /dev/resmgr-test holding a GPIO line (through
+# resmgr-ctl, which keeps its fds). The test device's module is pinned by its
+# open file (rmmod fails, the line keeps working); the GPIO provider's module is
+# pinned by the requested line, as gpiolib pins every chip's module, but its
+# device can be unbound under it (the line answers ENODEV), and once the line is
+# given back the module unloads; a reload serves a new line.
 ctl() { echo "$1" >&"${CTL[1]}"; read -r -t 10 reply <&"${CTL[0]}"; echo "$reply"; }
 t=$(now); bad=0; n=$UNLOADS
 coproc CTL { /build/kselftest/resmgr/resmgr-ctl; }
 [ "$(ctl open)" = ok ] || bad=$((bad + 1))
 for i in $(seq $n); do
-	id=$(ctl "lookup gpio_sim_rs.0 $((i % 8))")
+	id=$(ctl "lookup rs $((i % 8))")
 	id=${id#ok }
 	rmmod resmgr_test 2>/dev/null && bad=$((bad + 1))
 	case "$(ctl "get $id")" in "ok "*) ;; *) bad=$((bad + 1)) ;; esac
-	rmmod gpio_sim_rs || bad=$((bad + 1))
+	rmmod gpio_sim_rs 2>/dev/null && bad=$((bad + 1))
+	echo gpio_sim_rs.0 > $GPIO_DRV/unbind || bad=$((bad + 1))
 	[ "$(ctl "get $id")" = "err ENODEV" ] || bad=$((bad + 1))
+	[ "$(ctl "drop $id")" = ok ] || bad=$((bad + 1))
+	rmmod gpio_sim_rs || bad=$((bad + 1))
 	modprobe gpio_sim_rs chips=1 lines=8 || { bad=$((bad + 1)); break; }
 done
 ctl close > /dev/null
 eval "exec ${CTL[1]}>&-"
 wait $CTL_PID 2>/dev/null
 row "module unload with fds open" "$([ $bad = 0 ] && echo ok || echo FAIL)" \
-	"$n x (resmgr_test pinned, gpio_sim_rs unloaded under a handle), $bad failures ($(($(now) - t)) s)"
+	"$n x (resmgr_test pinned by a file, gpio_sim_rs by a line, unbound under it), $bad failures ($(($(now) - t)) s)"
 
 # Fault injection on the probe and registration paths: systematic, through
 # fail-nth (resmgr-stress inject): the 1st, 2nd, ... allocation of a bind

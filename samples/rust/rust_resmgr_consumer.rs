@@ -2,19 +2,32 @@
 
 //! Rust resource manager sample: a consumer.
 //!
-//! The smallest complete consumer: it looks up line 0 of the GPIO chip `rust-resmgr-sample` (see
-//! `rust_resmgr_provider`) when loaded, reads it, and asks to be told when the provider goes away.
-//! It keeps the handle as long as it is loaded, however long the provider stays: reading it again
-//! when the module is unloaded gives the value, or `ENODEV` if the provider was unbound meanwhile.
+//! The smallest complete consumer: a platform driver, bound to a device the module creates, that
+//! gets its `led` line from gpiolib by device and connection id, as any driver does. The module's
+//! lookup table says that `led` is line 0 of the GPIO chip `rust-resmgr-sample` (see
+//! `rust_resmgr_provider`); on a real board, firmware would say so. The driver reads the line, and
+//! asks the line's Rust chip to tell it when its provider goes away. It keeps the line as long as
+//! it is bound, however long the provider stays: reading it again when the module is unloaded
+//! gives the value, or `ENODEV` if the provider was unbound meanwhile.
 
 use kernel::{
+    device::Core,
+    gpio::consumer::{
+        Desc,
+        Flags,
+        LineFlags,
+        Lookup,
+        LookupTable, //
+    },
+    platform,
     prelude::*,
     resmgr::{
         gpio::{
-            GpioChip,
-            Line, //
+            self,
+            GpioChip, //
         },
-        Notice, RevokeNotify,
+        Notice,
+        RevokeNotify, //
     },
     sync::Arc,
 };
@@ -24,27 +37,35 @@ struct Told;
 
 impl RevokeNotify for Told {
     fn revoked(&self) {
-        pr_info!("provider revoked: line 0 is gone\n");
+        pr_info!("provider revoked: the led line is gone\n");
     }
 }
 
+/// The bound driver: its line, and the notice of its chip's revocation.
 struct SampleConsumer {
-    line: Line,
+    led: Desc,
     _notice: Notice<GpioChip>,
 }
 
-impl kernel::Module for SampleConsumer {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let line = Line::lookup(c"rust-resmgr-sample", 0).inspect_err(|e| {
-            pr_err!(
-                "no provider (is rust_resmgr_provider loaded?): {}\n",
+impl platform::Driver for SampleConsumer {
+    type IdInfo = ();
+    type Data<'bound> = Self;
+
+    fn probe<'bound>(
+        pdev: &'bound platform::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self, Error> + 'bound {
+        let led = Desc::get(pdev.as_ref(), Some(c"led"), Flags::AsIs).inspect_err(|e| {
+            dev_err!(
+                pdev.as_ref(),
+                "no led line (is rust_resmgr_provider loaded?): {}\n",
                 e.to_errno()
             );
         })?;
-        pr_info!("line 0 reads {}\n", u8::from(line.get()?));
-        let notice = line.notify_on_revoke(Arc::new(Told, GFP_KERNEL)?)?;
+        pr_info!("line 0 reads {}\n", u8::from(led.value_cansleep()?));
+        let notice = gpio::provider_of(&led)?.notify_on_revoke(Arc::new(Told, GFP_KERNEL)?)?;
         Ok(Self {
-            line,
+            led,
             _notice: notice,
         })
     }
@@ -52,7 +73,7 @@ impl kernel::Module for SampleConsumer {
 
 impl Drop for SampleConsumer {
     fn drop(&mut self) {
-        match self.line.get() {
+        match self.led.value_cansleep() {
             Ok(value) => pr_info!("line 0 still reads {}\n", u8::from(value)),
             Err(e) if e == ENODEV => pr_info!("line 0 answers ENODEV now\n"),
             Err(e) => pr_info!("line 0 answers error {}\n", e.to_errno()),
@@ -60,8 +81,32 @@ impl Drop for SampleConsumer {
     }
 }
 
+#[pin_data]
+struct SampleModule {
+    // Dropped first: unregistering the driver unbinds the device and gives the line back.
+    #[pin]
+    _driver: kernel::driver::Registration<platform::Adapter<SampleConsumer>>,
+    _device: platform::DeviceRegistration,
+    #[pin]
+    _lookup: LookupTable<1>,
+}
+
+impl kernel::InPlaceModule for SampleModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            // The board's description of the device, before the device itself.
+            _lookup <- LookupTable::new(
+                c"rust_resmgr_consumer",
+                [Lookup::line(c"rust-resmgr-sample", 0, c"led", 0, LineFlags::ACTIVE_HIGH)],
+            ),
+            _device: platform::DeviceRegistration::new(c"rust_resmgr_consumer", None)?,
+            _driver <- kernel::driver::Registration::new(c"rust_resmgr_consumer", module),
+        })
+    }
+}
+
 module! {
-    type: SampleConsumer,
+    type: SampleModule,
     name: "rust_resmgr_consumer",
     authors: ["resmgr developers"],
     description: "Rust resource manager sample: a consumer",

@@ -21,17 +21,47 @@
 #define RESMGR_TEST_LABEL_LEN	32
 #define RESMGR_TEST_MAX_HANDLES	16384
 
-/* Look a GPIO line up by chip label and offset; returns its handle id. */
+/*
+ * GPIO_LOOKUP gets a line for the test device from gpiolib, as a driver does
+ * with gpiod_get_index(dev, name, index): name is the connection id, index
+ * the line's index within it. The module's lookup table gives the test device
+ * these lines (RESMGR_TEST_*_CHIP are the labels the tests give their chips):
+ *
+ *   "rs", 0..7	lines 0..7 of RESMGR_TEST_RS_CHIP (a gpio_sim_rs chip)
+ *   "c", 0..7	lines 0..7 of RESMGR_TEST_C_CHIP (a C gpio-sim bank)
+ *   "rs-low", 0	line 6 of RESMGR_TEST_RS_CHIP, active low
+ *   "c-low", 0	line 6 of RESMGR_TEST_C_CHIP, active low
+ *
+ * gpiolib owns a line for its consumer: EBUSY if anyone holds it (userspace
+ * included), ENOENT for a name or index the table does not have, and also
+ * while the chip is not registered (gpiolib's EPROBE_DEFER); EINVAL for an
+ * index over 32 bits. The line is reported as used by the connection id, and
+ * given back when its handle is dropped. GPIO operations go through gpiolib
+ * (values are logical, active-low applied): ENODEV once the chip is removed.
+ * GET_ATOMIC reads with the non-sleeping call: EAGAIN on a chip that can
+ * sleep (both simulators can). WAIT_REVOKED takes a line of a Rust chip
+ * (EINVAL otherwise) and waits for its provider's revocation.
+ *
+ * REG_LOOKUP and CREG_GET take the same structure: name is the regulator's
+ * name, index is ignored.
+ */
 struct resmgr_test_gpio_lookup {
-	char label[RESMGR_TEST_LABEL_LEN];	/* in: NUL-terminated chip label */
-	__u64 offset;				/* in: line offset */
+	char name[RESMGR_TEST_LABEL_LEN];	/* in: NUL-terminated name */
+	__u64 index;				/* in: index within the name */
 	__u64 id;				/* out: handle id (>= 1) */
 };
+
+#define RESMGR_TEST_RS_CHIP	"gpio_sim_rs.0"
+#define RESMGR_TEST_C_CHIP	"resmgr-test-csim"
 
 /* Operate on a GPIO line handle. */
 struct resmgr_test_gpio_op {
 	__u64 id;	/* in: handle id */
-	__u64 value;	/* in (SET, OUTPUT) or out (GET, DIRECTION: 1 = output) */
+	/*
+	 * in (SET, OUTPUT) or out (GET, DIRECTION: 1 = output, ACTIVE_LOW:
+	 * 0/1, TO_IRQ: interrupt number)
+	 */
+	__u64 value;
 };
 
 /* Counters, to check that nothing leaked. */
@@ -56,8 +86,8 @@ struct resmgr_test_counters {
 #define RESMGR_TEST_COUNTERS	_IOR(RESMGR_TEST_MAGIC, 0x09, struct resmgr_test_counters)
 
 /*
- * Regulators. REG_LOOKUP takes a struct resmgr_test_gpio_lookup whose label
- * is the regulator's name (offset ignored) and returns a resmgr handle id;
+ * Regulators. REG_LOOKUP takes a struct resmgr_test_gpio_lookup whose name
+ * is the regulator's name (index ignored) and returns a resmgr handle id;
  * the REG_* operations take a struct resmgr_test_gpio_op (value: 0/1 for
  * IS_ENABLED, microvolts for the voltages). SET_VOLTAGE sets exactly that
  * voltage: EINVAL if the regulator does not offer it (outside its
@@ -127,18 +157,19 @@ struct resmgr_test_bench {
 
 /*
  * In-kernel consumers (for `make stress`). KWORK_START starts `workers`
- * (1 to 16) work items on the unbound workqueue, owned by this file. Each
- * looks up a line of the GPIO chip labelled `gpio` and the regulator named
- * `regulator`, and calls through the handles (set output, get, set voltage)
- * until stopped; a handle that answers ENODEV is dropped and looked up
- * again. EBUSY if this file's workers already run, ENOENT if `regulator` is
+ * (1 to 8) work items on the unbound workqueue, owned by this file. Worker i
+ * gets line i of the connection id `gpio` from gpiolib (as GPIO_LOOKUP) and
+ * looks up the regulator named `regulator`, and calls through them (set
+ * output, get, set voltage) until stopped; a line or handle that answers
+ * ENODEV is dropped and got again (a line that someone else holds counts as
+ * "other", EBUSY). EBUSY if this file's workers already run, ENOENT if `regulator` is
  * not RESMGR_TEST_VREG. KWORK_STOP stops them, waits for them and fills in
  * the counts (EINVAL if none run). Closing the file stops them too, and
  * waits for them: once close() has returned, nothing of the module runs for
  * them any more, so the module can be unloaded at once.
  */
 struct resmgr_test_kwork {
-	char gpio[RESMGR_TEST_LABEL_LEN];	/* in (START): chip label */
+	char gpio[RESMGR_TEST_LABEL_LEN];	/* in (START): connection id */
 	char regulator[RESMGR_TEST_LABEL_LEN];	/* in (START): regulator name */
 	__u64 workers;				/* in (START) */
 	__u64 ok;		/* out (STOP): calls and lookups that succeeded */
@@ -157,5 +188,9 @@ struct resmgr_test_kwork {
  * mask of 0 lets a poller sleep until the device is unbound.
  */
 #define RESMGR_TEST_POLL_MASK	_IOW(RESMGR_TEST_MAGIC, 0x16, __u64)
+
+#define RESMGR_TEST_GPIO_ACTIVE_LOW _IOWR(RESMGR_TEST_MAGIC, 0x17, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_TO_IRQ	_IOWR(RESMGR_TEST_MAGIC, 0x18, struct resmgr_test_gpio_op)
+#define RESMGR_TEST_GPIO_GET_ATOMIC _IOWR(RESMGR_TEST_MAGIC, 0x19, struct resmgr_test_gpio_op)
 
 #endif /* _UAPI_LINUX_RESMGR_TEST_H */

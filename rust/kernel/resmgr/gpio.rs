@@ -11,25 +11,24 @@
 //! gpiolib inside the revocation: the implementation is dropped only after both the removal and
 //! our grace period, which run at the same time. The callbacks reach the implementation without
 //! a read section of ours: gpiolib's proves the provider bound, and the uAPI path costs what it
-//! costs on a C chip. In-kernel consumers' [`Line`]s and the per-line sysfs files go through the
-//! shell and get `ENODEV` after the unbind.
+//! costs on a C chip. The per-line sysfs files go through the shell and get `ENODEV` after the
+//! unbind.
 //!
 //! [`register_with`] takes a [`ChipConfig`] with more: line names, invalid lines, hogs, per-line
 //! sysfs directories (served through the shell too) and edge events through a simulated interrupt
 //! domain ([`Events`]), which is what a GPIO simulator needs.
 //!
-//! In-kernel consumers look lines up by chip label and offset with [`Line::lookup`], or by line
-//! name with [`Line::lookup_name`]; a [`Line`]
-//! answers `ENODEV` once its chip's driver is unbound, and keeps doing so after a rebind (look the
-//! line up again to reach the new chip).
+//! Consumers, in the kernel as in userspace, use the lines of a Rust chip through gpiolib like
+//! those of any chip: in Rust with [`gpio::consumer`](crate::gpio::consumer), whose calls answer
+//! `ENODEV` once the chip's driver is unbound. A consumer that must know when that happens gets
+//! the chip's provider handle from its line with [`provider_of`], for a revocation notice or a
+//! wait; the line's operations never go through that handle.
 //!
 //! C header: [`include/linux/gpio/driver.h`](srctree/include/linux/gpio/driver.h)
 
 use super::{
     Handle,
-    Notice,
-    Provider,
-    RevokeNotify, //
+    Provider, //
 };
 use crate::{
     bindings, container_of,
@@ -48,7 +47,6 @@ use crate::{
         CString,
         Formatter, //
     },
-    sync::Arc,
     types::Opaque,
 };
 use core::ptr;
@@ -370,10 +368,9 @@ pub trait GpioChipOps: Send + Sync + 'static {
     }
 }
 
-/// The type-erased operations the shell protects: one implementation for every chip type.
+/// The type-erased operations the shell protects: one implementation for every chip type (the
+/// value operations are called typed, see [`ValueOps`]).
 trait ErasedOps: Send + Sync {
-    fn get(&self, offset: u32) -> Result<bool>;
-    fn set(&self, offset: u32, value: bool) -> Result;
     fn get_direction(&self, offset: u32) -> Result<Direction>;
     fn direction_input(&self, offset: u32) -> Result;
     fn direction_output(&self, offset: u32, value: bool) -> Result;
@@ -385,12 +382,6 @@ trait ErasedOps: Send + Sync {
 }
 
 impl<T: GpioChipOps> ErasedOps for T {
-    fn get(&self, offset: u32) -> Result<bool> {
-        GpioChipOps::get(self, offset)
-    }
-    fn set(&self, offset: u32, value: bool) -> Result {
-        GpioChipOps::set(self, offset, value)
-    }
     fn get_direction(&self, offset: u32) -> Result<Direction> {
         GpioChipOps::get_direction(self, offset)
     }
@@ -443,19 +434,11 @@ impl<T: GpioChipOps> ErasedOps for T {
 pub struct GpioChip {
     ops: KBox<dyn ErasedOps>,
     ngpio: u16,
-    names: KVec<Option<CString>>,
 }
 
 impl GpioChip {
     fn ops(&self) -> &dyn ErasedOps {
         &*self.ops
-    }
-
-    fn offset_of(&self, name: &CStr) -> Option<u32> {
-        self.names
-            .iter()
-            .position(|n| n.as_ref().is_some_and(|n| n.to_bytes() == name.to_bytes()))
-            .map(|offset| offset as u32)
     }
 
     fn check(&self, offset: u32) -> Result {
@@ -468,7 +451,9 @@ impl GpioChip {
 }
 
 crate::define_resource_registry!(
-    /// Every registered Rust GPIO chip, by label.
+    /// Every registered Rust GPIO chip, by the name of its gpio device (`gpiochipN`), which
+    /// gpiolib keeps unique while anything holds one of the device's lines: [`provider_of`] finds
+    /// a line's chip through it.
     GPIO_CHIPS: GpioChip
 );
 
@@ -635,9 +620,8 @@ unsafe impl Sync for Registration {}
 /// Registers a GPIO chip with `ngpio` lines, labelled `label`, for the bound device `dev`.
 ///
 /// The chip's provider is revoked when `dev` is unbound, and the chip removed from gpiolib during
-/// the revocation: from then on gpiolib answers `ENODEV` for the chip (it has none) and so does
-/// every [`Line`] call. The chip is also listed under `label` for [`Line::lookup`] (`EEXIST` if
-/// another Rust chip has that label).
+/// the revocation: from then on gpiolib answers `ENODEV` for the chip's lines (it has no chip any
+/// more).
 pub fn register<T: GpioChipOps>(
     dev: &Device<Bound>,
     label: &CStr,
@@ -712,21 +696,8 @@ unsafe fn register_erased(
     let ngpio = config.ngpio as u16;
     let mut names = config.names;
     names.truncate(usize::from(ngpio));
-    let mut line_names = KVec::with_capacity(names.len(), GFP_KERNEL)?;
-    for name in names.iter() {
-        let copy = match name {
-            Some(n) => Some(CString::try_from(&**n)?),
-            None => None,
-        };
-        line_names.push(copy, GFP_KERNEL)?;
-    }
     // INVARIANT: `ops` comes pinned from `register_with`.
-    let provider = Provider::new(GpioChip {
-        ops,
-        ngpio,
-        names: line_names,
-    })?;
-    provider.register(&GPIO_CHIPS, &config.label)?;
+    let provider = Provider::new(GpioChip { ops, ngpio })?;
     let parent = dev.as_raw();
 
     let mut name_ptrs = KVec::new();
@@ -826,6 +797,7 @@ fn finish(
     // SAFETY: `gdev_dev` is a registered device; its name is a valid C string.
     let name = unsafe { CStr::from_char_ptr(bindings::dev_name(gdev_dev)) };
     *chip_name = Some(CString::try_from(name)?);
+    this.provider.register(&GPIO_CHIPS, name)?;
 
     let fields = this.as_mut().project();
     for hog in hogs {
@@ -892,7 +864,7 @@ impl PinnedDrop for Registration {
             unsafe { bindings::gpiochip_free_own_desc(desc) };
         }
         let chip = this.chip.get();
-        // The fence, with the chip's removal inside it: `Line` calls get `ENODEV` from now on,
+        // The fence, with the chip's removal inside it: sysfs calls get `ENODEV` from now on,
         // and gpiolib's callbacks too (see `with_chip`). The removal waits for gpiolib's readers
         // while a worker waits for ours, and the implementation is dropped after both.
         this.provider.shell().revoke_during(|| {
@@ -1412,81 +1384,32 @@ fn split(offset: u32) -> (usize, u32) {
     ((offset / c_ulong::BITS) as usize, offset % c_ulong::BITS)
 }
 
-/// A consumer's handle to one line of a Rust GPIO chip.
+/// Returns the provider handle of the Rust chip that `line` belongs to.
 ///
-/// Calls go straight to the chip's operations through its provider shell (not through gpiolib's
-/// line ownership): they return `ENODEV` once the chip's driver has been unbound, forever.
-#[derive(Clone)]
-pub struct Line {
-    chip: Handle<GpioChip>,
-    offset: u32,
-}
-
-impl Line {
-    /// Looks up line `offset` of the chip labelled `label`.
-    ///
-    /// Returns `ENOENT` if no bound Rust chip has that label, `EINVAL` if `offset` is out of
-    /// range.
-    pub fn lookup(label: &CStr, offset: u32) -> Result<Self> {
-        let chip = GPIO_CHIPS.lookup(label)?;
-        chip.access()?.check(offset)?;
-        Ok(Self { chip, offset })
-    }
-
-    /// Looks up the line named `name` (see [`ChipConfig::names`]) of any bound Rust chip.
-    ///
-    /// Returns `ENOENT` if no bound Rust chip has a line of that name.
-    pub fn lookup_name(name: &CStr) -> Result<Self> {
-        let (chip, offset) = GPIO_CHIPS.find(|chip| chip.offset_of(name))?;
-        Ok(Self { chip, offset })
-    }
-
-    /// Returns the line's offset in its chip.
-    pub fn offset(&self) -> u32 {
-        self.offset
-    }
-
-    /// Reads the line.
-    pub fn get(&self) -> Result<bool> {
-        self.chip.access()?.ops().get(self.offset)
-    }
-
-    /// Drives the line (it must be an output).
-    pub fn set(&self, value: bool) -> Result {
-        self.chip.access()?.ops().set(self.offset, value)
-    }
-
-    /// Returns the line's direction.
-    pub fn direction(&self) -> Result<Direction> {
-        self.chip.access()?.ops().get_direction(self.offset)
-    }
-
-    /// Makes the line an input.
-    pub fn set_input(&self) -> Result {
-        self.chip.access()?.ops().direction_input(self.offset)
-    }
-
-    /// Makes the line an output driving `value`.
-    pub fn set_output(&self, value: bool) -> Result {
-        self.chip
-            .access()?
-            .ops()
-            .direction_output(self.offset, value)
-    }
-
-    /// Returns whether the line's chip has been unbound.
-    pub fn is_revoked(&self) -> bool {
-        self.chip.is_revoked()
-    }
-
-    /// Sleeps until the line's chip is unbound (or a signal arrives: `ERESTARTSYS`).
-    pub fn wait_revoked(&self) -> Result {
-        self.chip.wait_revoked()
-    }
-
-    /// Asks for `notify` to run once when the line's chip is unbound (see
-    /// [`Handle::notify_on_revoke`]).
-    pub fn notify_on_revoke(&self, notify: Arc<dyn RevokeNotify>) -> Result<Notice<GpioChip>> {
-        self.chip.notify_on_revoke(notify)
-    }
+/// The handle tells when the chip's driver is unbound ([`Handle::is_revoked`],
+/// [`Handle::wait_revoked`], [`Handle::notify_on_revoke`]); use the line itself through gpiolib.
+/// Returns `ENOENT` if the line's chip is not a registered Rust chip (a C chip, or a Rust chip
+/// already unbound).
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{
+///     gpio::consumer::Desc,
+///     prelude::*,
+///     resmgr::gpio,
+/// };
+///
+/// fn wait_for_unbind(line: &Desc) -> Result {
+///     gpio::provider_of(line)?.wait_revoked()
+/// }
+/// ```
+pub fn provider_of(line: &crate::gpio::consumer::Desc) -> Result<Handle<GpioChip>> {
+    // SAFETY: `line` holds its descriptor, and with it a reference to the descriptor's gpio
+    // device, which keeps the device and its name alive and the name unused by any other device.
+    let name = unsafe {
+        let gdev = bindings::gpiod_to_gpio_device(line.as_raw());
+        CStr::from_char_ptr(bindings::dev_name(bindings::gpio_device_to_device(gdev)))
+    };
+    GPIO_CHIPS.lookup(name)
 }

@@ -672,29 +672,43 @@ mod tests {
 
     #[cfg(CONFIG_GPIOLIB)]
     #[test]
-    fn gpio_line_handle_across_unbind() -> Result {
-        use super::super::gpio::{self, Line};
+    fn gpio_consumer_through_gpiolib_across_unbind() -> Result {
+        use super::super::gpio;
+        use crate::gpio::consumer::{
+            Desc,
+            Direction,
+            Flags,
+            LineFlags,
+            Lookup,
+            LookupTable, //
+        };
 
         let reg = faux::Registration::new(c"rust-resmgr-kunit-gpio", None)?;
         let dev: &Device<Bound> = reg.as_ref().as_ref();
+        // The faux device consumes lines of its own chips, as a board file would describe them.
+        let _table = KBox::pin_init(
+            LookupTable::new(
+                c"rust-resmgr-kunit-gpio",
+                [
+                    Lookup::line(c"kunit-latch", 2, c"latch", 0, LineFlags::ACTIVE_HIGH),
+                    Lookup::line(c"kunit-latch", 3, c"latch", 1, LineFlags::ACTIVE_LOW),
+                    Lookup::named(c"kunit-led", c"led", 0, LineFlags::ACTIVE_HIGH),
+                ],
+            ),
+            GFP_KERNEL,
+        )?;
+        assert_eq!(
+            Desc::get(dev, Some(c"latch"), Flags::AsIs).err(),
+            Some(EPROBE_DEFER)
+        );
         gpio::register(
             dev,
             c"kunit-latch",
             4,
             try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
         )?;
-        assert_eq!(
-            gpio::register(
-                dev,
-                c"kunit-latch",
-                4,
-                try_pin_init!(Latch { bits <- new_mutex!(0) }? Error)
-            )
-            .err(),
-            Some(EEXIST)
-        );
-        // A second chip with named lines, found by name.
-        let mut config = gpio::ChipConfig::new(c"kunit-named", 3)?;
+        // A second chip with named lines; labels need not be unique.
+        let mut config = gpio::ChipConfig::new(c"kunit-latch", 3)?;
         config.names.push(None, GFP_KERNEL)?;
         config.names.push(
             Some(crate::str::CString::try_from(c"kunit-led")?),
@@ -706,26 +720,51 @@ mod tests {
             try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
         )?;
         assert!(name.to_bytes().starts_with(b"gpiochip"));
-        let led = Line::lookup_name(c"kunit-led")?;
-        assert_eq!(led.offset(), 1);
-        led.set_output(true)?;
-        assert!(led.get()?);
-        assert_eq!(Line::lookup_name(c"kunit-nope").err(), Some(ENOENT));
 
-        let line = Line::lookup(c"kunit-latch", 2)?;
-        assert_eq!(Line::lookup(c"kunit-latch", 4).err(), Some(EINVAL));
-        line.set_output(true)?;
-        assert!(line.get()?);
-        line.set(false)?;
-        assert!(!line.get()?);
+        let led = Desc::get(dev, Some(c"led"), Flags::OutHigh)?;
+        assert!(led.value_cansleep()?);
+        assert_eq!(
+            Desc::get(dev, Some(c"nope"), Flags::AsIs).err(),
+            Some(ENOENT)
+        );
+        assert!(Desc::get_optional(dev, Some(c"nope"), Flags::AsIs)?.is_none());
 
-        drop(reg); // Unbind: the chip is removed from gpiolib, then revoked.
-        assert!(line.is_revoked());
-        assert_eq!(line.get(), Err(ENODEV));
-        assert_eq!(line.set(true), Err(ENODEV));
-        assert_eq!(Line::lookup(c"kunit-latch", 2).err(), Some(ENOENT));
-        assert_eq!(led.get(), Err(ENODEV));
-        assert_eq!(Line::lookup_name(c"kunit-led").err(), Some(ENOENT));
+        let line = Desc::get(dev, Some(c"latch"), Flags::OutLow)?;
+        // gpiolib owns the line for us: nobody else gets it.
+        assert_eq!(
+            Desc::get(dev, Some(c"latch"), Flags::AsIs).err(),
+            Some(EBUSY)
+        );
+        assert_eq!(line.direction()?, Direction::Output);
+        assert!(!line.value_cansleep()?);
+        line.set_value_cansleep(true)?;
+        assert!(line.value_cansleep()?);
+        // Rust chips can sleep: the atomic calls refuse rather than warn.
+        assert!(line.can_sleep());
+        assert_eq!(line.value(), Err(EAGAIN));
+        assert_eq!(line.set_value(false), Err(EAGAIN));
+        assert_eq!(line.to_irq(), Err(ENXIO));
+        let inverted = Desc::get_index(dev, Some(c"latch"), 1, Flags::OutHigh)?;
+        assert!(inverted.is_active_low());
+        assert!(!line.is_active_low());
+        assert!(inverted.value_cansleep()?);
+
+        let chip = gpio::provider_of(&line)?;
+        assert!(chip.same_provider(&gpio::provider_of(&inverted)?));
+        assert!(!chip.same_provider(&gpio::provider_of(&led)?));
+        assert!(!chip.is_revoked());
+
+        drop(reg); // Unbind: the chips are removed from gpiolib, then revoked.
+        assert!(chip.is_revoked());
+        assert_eq!(line.value_cansleep(), Err(ENODEV));
+        assert_eq!(line.set_value_cansleep(true), Err(ENODEV));
+        assert_eq!(line.direction_output(true), Err(ENODEV));
+        assert_eq!(led.value_cansleep(), Err(ENODEV));
+        assert_eq!(gpio::provider_of(&line).err(), Some(ENOENT));
+        // Putting the lines of a removed chip is fine.
+        drop(line);
+        drop(inverted);
+        drop(led);
         Ok(())
     }
 

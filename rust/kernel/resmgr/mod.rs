@@ -30,7 +30,9 @@
 //! Code that can prove the provider's device is bound (a `&Device<Bound>`) reads
 //! through [`Provider::access`] with no SRCU section at all.
 //!
-//! Consumers find providers by name in a per-subsystem [`Registry`].
+//! Where a subsystem has a C core (gpiolib, the regulator core), consumers go through it, and
+//! resmgr works under it on the provider side. A subsystem without one lists its providers by
+//! name in a [`Registry`], where consumers find them.
 //!
 //! See `Documentation/rust/resmgr.rst` for the contract and worked examples.
 //!

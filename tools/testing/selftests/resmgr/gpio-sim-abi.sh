@@ -330,7 +330,7 @@ scenario() {
 	op "mkdir d1/b1 again" mkdir "$D1/b1"
 	wr "d1 b0 label = b1's default" "$D1/b0/label" \
 		printf "$(cat "$D1/dev_name" 2> /dev/null):node1"
-	wr "live, a label equal to a default one [blocked: resmgr gpio label registry]" \
+	wr "live, a label equal to a default one" \
 		"$D1/live" printf 1
 	echo 0 > "$D1/live" 2> /dev/null
 

@@ -7,8 +7,9 @@
  * Commands (one per line on stdin), each answered with one line
  * "ok [value]" or "err <errno name>":
  *   open                     open /dev/resmgr-test (fd kept)
- *   lookup <label> <offset>  resmgr handle to a GPIO line -> id
+ *   lookup <con_id> <index>  a GPIO line of the test device, from gpiolib -> id
  *   get <id>                 value through the handle
+ *   drop <id>                give the handle back
  *   read                     read() the test device
  *   poll                     poll() the test device -> revents
  *   request <chipdev> <off>  GPIO uAPI v2 input request (fd kept)
@@ -47,9 +48,9 @@ static void do_line(char *line)
 		dev_fd = open("/dev/resmgr-test", O_RDWR | O_CLOEXEC);
 		dev_fd < 0 ? reply_err(errno) : (void)printf("ok\n");
 	} else if (!strcmp(cmd, "lookup")) {
-		struct resmgr_test_gpio_lookup req = { .offset = n };
+		struct resmgr_test_gpio_lookup req = { .index = n };
 
-		snprintf(req.label, sizeof(req.label), "%s", arg1);
+		snprintf(req.name, sizeof(req.name), "%s", arg1);
 		if (ioctl(dev_fd, RESMGR_TEST_GPIO_LOOKUP, &req))
 			reply_err(errno);
 		else
@@ -109,6 +110,13 @@ static void do_line(char *line)
 			reply_err(errno);
 		else
 			printf("ok %llu\n", (unsigned long long)(vals.bits & 1));
+	} else if (!strcmp(cmd, "drop")) {
+		__u64 id = strtoull(arg1, NULL, 0);
+
+		if (ioctl(dev_fd, RESMGR_TEST_DROP, &id))
+			reply_err(errno);
+		else
+			printf("ok\n");
 	} else if (!strcmp(cmd, "close")) {
 		int ret = 0;
 

@@ -5,7 +5,7 @@
  *   resmgr-stress cycles N   N unbind/bind cycles of gpio_sim_rs.0 and of the
  *                            simulated regulator while 8 threads call through
  *                            /dev/resmgr-test handles and GPIO uAPI requests,
- *                            4 in-kernel consumers (work items, KWORK_START)
+ *                            3 in-kernel consumers (work items, KWORK_START)
  *                            call through handles, and a reader waits in
  *                            WAIT_REVOKED at each unbind of the chip;
  *                            prints a progress line to stderr every
@@ -51,14 +51,22 @@
 #include "util.h"
 
 #define DEV_PATH	"/dev/resmgr-test"
-#define CHIP		"gpio_sim_rs.0"
+#define CHIP		RESMGR_TEST_RS_CHIP
+/* The test device's connection id for lines 0..7 of CHIP. */
+#define LINES		"rs"
 #define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
 #define VREG		"resmgr-test-vreg"
 #define VREG_DRV	"/sys/bus/platform/drivers/resmgr_test_regulator"
 #define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
 #define CFS		"/sys/kernel/config/gpio-sim-rs/stress"
 #define CFS_INJ		"/sys/kernel/config/gpio-sim-rs/inject"
-#define KWORKERS	4
+/*
+ * gpiolib gives a line to one consumer at a time: the in-kernel consumers
+ * take lines 0..2 (worker i line i), the waiter line 3, and the handle
+ * threads share lines 4..7 with the uAPI threads (EBUSY when taken).
+ */
+#define KWORKERS	3
+#define WAIT_LINE	3
 #define THREADS		8
 
 static int stop;
@@ -99,11 +107,11 @@ static int op(int fd, unsigned long cmd, __u64 id, __u64 value)
 	return ioctl(fd, cmd, &arg) ? -errno : 0;
 }
 
-/* Threads 0-3: resmgr handles to a GPIO line and the regulator. */
+/* Threads 0-3: a GPIO line through gpiolib and a resmgr regulator handle. */
 static void *handle_thread(void *arg)
 {
 	struct tally *t = arg;
-	int lookup_errs[] = { ENOENT, 0 };
+	int lookup_errs[] = { ENOENT, EBUSY, 0 };
 	long gpio = -1, reg = -1;
 	int fd = open(DEV_PATH, O_RDWR);
 	unsigned int n = 0;
@@ -117,7 +125,7 @@ static void *handle_thread(void *arg)
 		int ret;
 
 		if (gpio <= 0) {
-			gpio = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, n % 8);
+			gpio = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, LINES, 4 + n % 4);
 			count(t, gpio, lookup_errs);
 		}
 		if (reg <= 0) {
@@ -231,7 +239,7 @@ static void *waiter_thread(void *arg)
 	int fd = open(DEV_PATH, O_RDWR);
 
 	while (fd >= 0 && !__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		long id = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, CHIP, 0);
+		long id = resmgr_lookup(fd, RESMGR_TEST_GPIO_LOOKUP, LINES, WAIT_LINE);
 		int ret;
 
 		count(t, id, lookup_errs);
@@ -272,7 +280,7 @@ static int run_cycles(long cycles)
 	sigaction(SIGUSR1, &sa, NULL);
 	/* In-kernel consumers, owned by their own file. */
 	memset(&kw, 0, sizeof(kw));
-	strcpy(kw.gpio, CHIP);
+	strcpy(kw.gpio, LINES);
 	strcpy(kw.regulator, VREG);
 	kw.workers = KWORKERS;
 	kfd = open(DEV_PATH, O_RDWR);
@@ -430,7 +438,7 @@ static int run_fuzz(long n)
 				buf[k] = "abcdefgh-_.0123456789"[rand() % 21];
 			buf[rand() % RESMGR_TEST_LABEL_LEN] = 0;
 			if (rand() % 2)
-				strcpy((char *)buf, rand() % 2 ? CHIP : VREG);
+				strcpy((char *)buf, rand() % 2 ? LINES : VREG);
 			buf[RESMGR_TEST_LABEL_LEN] = rand() % 8;
 		}
 		/* Small ids hit live handles now and then. */
@@ -452,7 +460,7 @@ static int run_fuzz(long n)
 			ok++;
 			break;
 		case ENOTTY: case EINVAL: case EFAULT: case ENOENT: case ENODEV:
-		case EEXIST: case EBUSY:
+		case EEXIST: case EBUSY: case EAGAIN:
 			expected++;
 			break;
 		default:

@@ -29,7 +29,9 @@
 #include "util.h"
 
 #define DEV_PATH	"/dev/resmgr-test"
-#define CHIP		"gpio_sim_rs.0"
+#define CHIP		RESMGR_TEST_RS_CHIP
+/* The test device's connection id for lines 0..7 of CHIP. */
+#define LINES		"rs"
 #define GPIO_DRV	"/sys/bus/platform/drivers/gpio_sim_rs"
 #define TEST_DRV	"/sys/bus/platform/drivers/resmgr_test"
 #define VREG		"resmgr-test-vreg"
@@ -104,7 +106,7 @@ TEST_F(dev, values_flow_through_a_handle)
 	__u64 v = 0;
 	long id;
 
-	id = lookup(self->fd, CHIP, 3);
+	id = lookup(self->fd, LINES, 3);
 	ASSERT_LT(0, id);
 	ASSERT_EQ(1, counters().handles);
 
@@ -133,7 +135,7 @@ TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
 	__u64 v = 1;
 	long stale, fresh;
 
-	stale = lookup(self->fd, CHIP, 2);
+	stale = lookup(self->fd, LINES, 2);
 	ASSERT_LT(0, stale);
 	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_OUTPUT, stale, &v));
 
@@ -141,11 +143,11 @@ TEST_F(dev, provider_unbind_gives_enodev_and_rebind_needs_lookup)
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_SET, stale, &v));
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_DIRECTION, stale, &v));
-	ASSERT_EQ(-ENOENT, lookup(self->fd, CHIP, 2));
+	ASSERT_EQ(-ENOENT, lookup(self->fd, LINES, 2));
 
 	ASSERT_EQ(0, gpio_bind(true));
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, stale, &v));
-	fresh = lookup(self->fd, CHIP, 2);
+	fresh = lookup(self->fd, LINES, 2);
 	ASSERT_LT(0, fresh);
 	ASSERT_NE(stale, fresh);
 	/* A new chip: the line starts as an input with pull-down. */
@@ -200,7 +202,7 @@ TEST_F(dev, device_unbind_with_fds_open)
 	long id;
 
 	ASSERT_EQ(12, read(self->fd, buf, sizeof(buf)));
-	id = lookup(self->fd, CHIP, 1);
+	id = lookup(self->fd, LINES, 1);
 	ASSERT_LT(0, id);
 	/* A reader with a file of its own, read before and after the unbind. */
 	reader = open(DEV_PATH, O_RDONLY | O_CLOEXEC);
@@ -250,7 +252,7 @@ TEST_F(dev, device_unbind_with_fds_open)
 	ASSERT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	ASSERT_EQ(ENODEV, errno);
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
-	ASSERT_EQ(-ENODEV, lookup(self->fd, CHIP, 1));
+	ASSERT_EQ(-ENODEV, lookup(self->fd, LINES, 1));
 	pfd.fd = self->fd;
 	ASSERT_EQ(1, poll(&pfd, 1, 1000));
 	ASSERT_EQ(POLLHUP | POLLERR, pfd.revents & (POLLHUP | POLLERR));
@@ -278,7 +280,7 @@ TEST_F(dev, device_unbind_with_fds_open)
 	ASSERT_EQ(0, test_bind(true));
 	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	ASSERT_LT(0, lookup(other, CHIP, 1));
+	ASSERT_LT(0, lookup(other, LINES, 1));
 	close(other);
 }
 
@@ -312,7 +314,7 @@ TEST_F(dev, wait_is_woken_by_provider_unbind)
 	__u64 before = counters().revoked_waits;
 	int64_t t;
 
-	w.id = lookup(self->fd, CHIP, 0);
+	w.id = lookup(self->fd, LINES, 0);
 	ASSERT_LT(0, w.id);
 	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
 	usleep(200000);
@@ -333,7 +335,7 @@ TEST_F(dev, wait_is_interrupted_by_a_signal)
 
 	/* No SA_RESTART: the interrupted ioctl must fail with EINTR. */
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	w.id = lookup(self->fd, CHIP, 0);
+	w.id = lookup(self->fd, LINES, 0);
 	ASSERT_LT(0, w.id);
 	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
 	usleep(200000);
@@ -348,7 +350,7 @@ TEST_F(dev, device_unbind_does_not_wait_for_a_waiter)
 	struct waiter w = { .fd = self->fd };
 	int64_t t;
 
-	w.id = lookup(self->fd, CHIP, 0);
+	w.id = lookup(self->fd, LINES, 0);
 	ASSERT_LT(0, w.id);
 	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_thread, &w));
 	usleep(200000);
@@ -391,16 +393,16 @@ TEST_F(dev, bad_input_gets_documented_errors)
 	ASSERT_EQ(EINVAL, errno);
 	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	id = lookup(other, CHIP, 4);
+	id = lookup(other, LINES, 4);
 	ASSERT_LT(0, id);
 	ASSERT_EQ(-EINVAL, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	close(other);
 	/* Bad lookups. */
-	ASSERT_EQ(-ENOENT, lookup(self->fd, "no-such-chip", 0));
-	ASSERT_EQ(-EINVAL, lookup(self->fd, CHIP, 8));
-	ASSERT_EQ(-EINVAL, lookup(self->fd, CHIP, 1ULL << 40));
-	memset(&req, 'a', sizeof(req.label));
-	req.offset = 0;
+	ASSERT_EQ(-ENOENT, lookup(self->fd, "no-such-con-id", 0));
+	ASSERT_EQ(-ENOENT, lookup(self->fd, LINES, 8));
+	ASSERT_EQ(-EINVAL, lookup(self->fd, LINES, 1ULL << 40));
+	memset(&req, 'a', sizeof(req.name));
+	req.index = 0;
 	ASSERT_EQ(-1, ioctl(self->fd, RESMGR_TEST_GPIO_LOOKUP, &req));
 	ASSERT_EQ(EINVAL, errno);
 	memset(label, 0, sizeof(label));
@@ -416,17 +418,23 @@ TEST_F(dev, module_unload_with_fds_open)
 	__u64 v = 0;
 	long id;
 
-	id = lookup(self->fd, CHIP, 6);
+	id = lookup(self->fd, LINES, 6);
 	ASSERT_LT(0, id);
 	/* Open files pin the module: rmmod fails and nothing breaks. */
 	ASSERT_NE(0, system("rmmod resmgr_test 2>/dev/null"));
 	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
-	/* The GPIO provider's module is not pinned by our handles. */
+	/*
+	 * A requested line pins its chip's module (gpiolib's reference, as for
+	 * any chip), but the chip's device can be unbound under it.
+	 */
+	ASSERT_NE(0, system("rmmod gpio_sim_rs 2>/dev/null"));
+	ASSERT_EQ(0, gpio_bind(false));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
+	/* Given back, the line lets the module go; a reload serves a new line. */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ id }));
 	ASSERT_EQ(0, system("rmmod gpio_sim_rs"));
-	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
 	ASSERT_EQ(0, system("modprobe gpio_sim_rs chips=1 lines=8"));
-	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_GPIO_GET, id, &v));
-	ASSERT_LT(0, lookup(self->fd, CHIP, 6));
+	ASSERT_LT(0, lookup(self->fd, LINES, 6));
 }
 
 TEST_F(dev, regulator_enable_disable_and_voltage)
@@ -593,10 +601,10 @@ TEST_F(dev, in_kernel_consumers_across_unbind)
 	int round, fd2;
 
 	memset(&k, 0, sizeof(k));
-	strcpy(k.gpio, CHIP);
+	strcpy(k.gpio, LINES);
 	strcpy(k.regulator, VREG);
 	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
-	k.workers = 17;
+	k.workers = 9;
 	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_START, &k));
 	ASSERT_EQ(-EINVAL, kwork(self->fd, RESMGR_TEST_KWORK_STOP, &k));
 	k.workers = 3;
@@ -623,7 +631,7 @@ TEST_F(dev, in_kernel_consumers_across_unbind)
 	/* Workers still running when their file is closed: release stops them. */
 	fd2 = open(DEV_PATH, O_RDWR);
 	ASSERT_LE(0, fd2);
-	k.workers = 16;
+	k.workers = 8;
 	ASSERT_EQ(0, kwork(fd2, RESMGR_TEST_KWORK_START, &k));
 	usleep(20000);
 	ASSERT_EQ(0, close(fd2));
@@ -635,6 +643,7 @@ TEST_F(dev, in_kernel_consumers_across_unbind)
 
 struct racer {
 	int fd;
+	int line;	/* each racer its own line: gpiolib gives a line to one consumer */
 	int *stop;
 	long values, enodev, enoent, other;
 	int last_errno;
@@ -650,7 +659,7 @@ static void *race_thread(void *arg)
 
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
 		if (id <= 0) {
-			id = lookup(r->fd, CHIP, 7);
+			id = lookup(r->fd, LINES, r->line);
 			/* Unbound, or unbound during the lookup. */
 			if (id == -ENOENT || id == -ENODEV) {
 				r->enoent++;
@@ -690,6 +699,7 @@ TEST_F(dev, race_ioctls_against_unbind_bind)
 		r[i].fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, r[i].fd);
 		r[i].stop = &stop;
+		r[i].line = 4 + i;
 		ASSERT_EQ(0, pthread_create(&r[i].thread, NULL, race_thread, &r[i]));
 	}
 	end = now_ms() + RACE_MS;
@@ -736,7 +746,7 @@ TEST_F(dev, regulators_other_than_the_test_one_are_unreachable)
 		EXPECT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, others[i], 0))
 			TH_LOG("CREG_GET \"%s\"", others[i]);
 		memset(&k, 0, sizeof(k));
-		strcpy(k.gpio, CHIP);
+		strcpy(k.gpio, LINES);
 		strcpy(k.regulator, others[i]);
 		k.workers = 1;
 		EXPECT_EQ(-ENOENT, kwork(self->fd, RESMGR_TEST_KWORK_START, &k))
@@ -768,19 +778,20 @@ TEST_F(dev, handle_table_is_bounded)
 	}
 	ASSERT_EQ(RESMGR_TEST_MAX_HANDLES, counters().handles);
 	ASSERT_EQ(-ENOSPC, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, RESMGR_TEST_VREG, 0));
-	ASSERT_EQ(-ENOSPC, lookup(self->fd, CHIP, 0));
+	ASSERT_EQ(-ENOSPC, lookup(self->fd, LINES, 0));
 	ASSERT_EQ(-ENOSPC, resmgr_lookup(self->fd, RESMGR_TEST_CREG_GET, RESMGR_TEST_VREG, 0));
 	ASSERT_EQ(RESMGR_TEST_MAX_HANDLES, counters().handles);
 
 	/* DROP makes room, and the next lookup takes the freed id. */
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ 100 }));
-	ASSERT_EQ(100, lookup(self->fd, CHIP, 0));
-	ASSERT_EQ(-ENOSPC, lookup(self->fd, CHIP, 1));
+	ASSERT_EQ(100, lookup(self->fd, LINES, 0));
+	ASSERT_EQ(-ENOSPC, lookup(self->fd, LINES, 1));
 
-	/* The bound is per file. */
+	/* The bound is per file (line 0 is this file's: gpiolib owns it for us). */
 	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	ASSERT_EQ(1, lookup(other, CHIP, 0));
+	ASSERT_EQ(-EBUSY, lookup(other, LINES, 0));
+	ASSERT_EQ(1, lookup(other, LINES, 1));
 	close(other);
 	/* The teardown checks that closing the full file dropped every handle. */
 }

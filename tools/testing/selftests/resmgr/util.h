@@ -47,15 +47,15 @@ static inline int64_t now_ms(void)
 #include <linux/resmgr_test.h>
 #include <sys/ioctl.h>
 
-/* Looks @label/@offset up on /dev/resmgr-test with @cmd; the handle id or -errno. */
-static inline long resmgr_lookup(int fd, unsigned long cmd, const char *label,
-				 __u64 offset)
+/* Looks @name/@index up on /dev/resmgr-test with @cmd; the handle id or -errno. */
+static inline long resmgr_lookup(int fd, unsigned long cmd, const char *name,
+				 __u64 index)
 {
 	struct resmgr_test_gpio_lookup req;
 
 	memset(&req, 0, sizeof(req));
-	strncpy(req.label, label, sizeof(req.label) - 1);
-	req.offset = offset;
+	strncpy(req.name, name, sizeof(req.name) - 1);
+	req.index = index;
 	if (ioctl(fd, cmd, &req))
 		return -errno;
 	return req.id;
