@@ -7,11 +7,12 @@
 //! `include/uapi/linux/resmgr_test.h`) a test gets GPIO lines for the test device from gpiolib, by
 //! connection id and index as a driver does (the module registers the device's lookup table, which
 //! names the simulated chips the tests create), and calls them through gpiolib, per open file; a
-//! line answers `ENODEV` once its chip's driver is unbound. Regulators are looked up by name through
-//! resmgr handles, and the module provides
+//! line answers `ENODEV` once its chip's driver is unbound. Regulators are gotten by name through
+//! the regulator core (`regulator_get_optional()` on the test device), and the module provides
 //! one: a simulated regulator `resmgr-test-vreg` (1.0 V to 3.3 V in 100 mV steps) on a second
-//! platform device, `resmgr_test_regulator`, unbindable through sysfs. Regulators can also be
-//! reached as a C consumer would (`regulator_get()` on the test device). The test device is itself
+//! platform device, `resmgr_test_regulator`, unbindable through sysfs, and a C consumer of it: the
+//! regulator core's virtual consumer (`reg-virt-consumer`), given the regulator's name as its
+//! platform data, which a test drives through its sysfs files. The test device is itself
 //! a resmgr provider: unbinding it through `/sys/bus/platform/drivers/resmgr_test/unbind` turns its
 //! own open files to `ENODEV`.
 //!
@@ -60,6 +61,7 @@ use kernel::{
     prelude::*,
     regulator::{
         Disabled,
+        Enabled,
         Regulator,
         Voltage, //
     },
@@ -76,7 +78,6 @@ use kernel::{
         regulator::{
             self as resmgr_regulator,
             RegulatorOps,
-            Supply,
             Voltages, //
         },
         Handle,
@@ -172,17 +173,17 @@ const SIM_REGULATOR: &CStr = c"resmgr-test-vreg";
 
 /// The regulators the device reaches: the ones the module registers itself, and no other.
 ///
-/// [`Supply::lookup`] finds any Rust regulator by name, and `regulator_get()` any regulator of
-/// the system; through the device, a name not in this list is unknown.
+/// `regulator_get()` finds any regulator of the system by name; through the device, a name not in
+/// this list is unknown.
 const OWN_REGULATORS: [&CStr; 1] = [SIM_REGULATOR];
 
 /// Returns `name` if it is one of [`OWN_REGULATORS`], `ENOENT` (as for no such regulator) if not.
-fn own_regulator(name: &CStr) -> Result<&CStr> {
-    if OWN_REGULATORS.iter().any(|own| *own == name) {
-        Ok(name)
-    } else {
-        Err(ENOENT)
-    }
+fn own_regulator(name: &CStr) -> Result<&'static CStr> {
+    OWN_REGULATORS
+        .iter()
+        .find(|own| **own == name)
+        .copied()
+        .ok_or(ENOENT)
 }
 
 /// Work items of the module on the system unbound workqueue, and their completions.
@@ -253,14 +254,90 @@ fn get_line(dev: &Device, con_id: &CStr, index: u64) -> Result<TestLine> {
     Ok(TestLine { desc, chip })
 }
 
+/// `ENOENT` for a regulator that is not registered (`ENODEV` from the core), as lookups answer
+/// for a provider that is away.
+fn absent_as_enoent(e: Error) -> Error {
+    if e == ENODEV {
+        ENOENT
+    } else {
+        e
+    }
+}
+
+/// Gets the module's regulator `name` for `dev` through the regulator core.
+///
+/// `ENODEV` while it is not registered: never the core's dummy regulator.
+fn get_regulator(dev: &Device, name: &CStr) -> Result<Regulator<Disabled>> {
+    Regulator::<Disabled>::get_optional(dev, own_regulator(name)?)
+}
+
+/// A regulator the test device got through the core, and the enable the handle holds, if any.
+///
+/// The enable is a second consumer of the regulator, gotten when the handle first enables it (so
+/// that a lookup costs one consumer).
+#[pin_data]
+struct TestRegulator {
+    dev: ARef<Device>,
+    name: &'static CStr,
+    query: Regulator<Disabled>,
+    #[pin]
+    enabled: Mutex<Option<Regulator<Enabled>>>,
+}
+
+impl TestRegulator {
+    fn get(dev: &Device, name: &CStr) -> Result<Arc<Self>> {
+        let name = own_regulator(name)?;
+        let query = Regulator::<Disabled>::get_optional(dev, name)?;
+        Arc::pin_init(
+            pin_init!(Self {
+                dev: dev.into(),
+                name,
+                query,
+                enabled <- new_mutex!(None),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Takes an enable for this handle, unless it holds one.
+    fn enable(&self) -> Result {
+        let mut enabled = self.enabled.lock();
+        if enabled.is_some() {
+            return Ok(());
+        }
+        // Refuse once the handle's own instance is gone: a rebound regulator is another one,
+        // which only a new lookup should reach. (A rebind between this check and the get below
+        // would still give the new one: a race the tests do not run.)
+        self.query.try_is_enabled()?;
+        let reg = Regulator::<Disabled>::get_optional(&self.dev, self.name)?;
+        *enabled = Some(reg.try_into_enabled().map_err(|e| e.error)?);
+        Ok(())
+    }
+
+    /// Gives back this handle's enable, if it holds one.
+    fn disable(&self) -> Result {
+        let mut enabled = self.enabled.lock();
+        if let Some(reg) = enabled.take() {
+            match reg.try_into_disabled() {
+                Ok(off) => drop(off),
+                Err(e) => {
+                    *enabled = Some(e.regulator);
+                    return Err(e.error);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A handle held by an open file.
 #[derive(Clone)]
 enum Held {
     /// A GPIO line, through gpiolib.
     Gpio(Arc<TestLine>),
-    /// A regulator, through resmgr.
-    Reg(Supply),
-    /// A regulator, through the regulator core (a C consumer's `struct regulator`).
+    /// A regulator, through the regulator core, with enable and disable.
+    Reg(Arc<TestRegulator>),
+    /// A regulator, through the regulator core, for voltages only.
     CReg(Arc<Regulator<Disabled>>),
 }
 
@@ -272,7 +349,7 @@ impl Held {
         }
     }
 
-    fn supply(self) -> Result<Supply> {
+    fn supply(self) -> Result<Arc<TestRegulator>> {
         match self {
             Held::Reg(supply) => Ok(supply),
             _ => Err(EINVAL),
@@ -467,17 +544,15 @@ impl ResmgrTest {
         Ok(Held::Gpio(Arc::new(line, GFP_KERNEL)?))
     }
 
-    fn find_supply(name: &CStr, _offset: u64) -> Result<Held> {
-        Ok(Held::Reg(Supply::lookup(own_regulator(name)?)?))
+    /// `ENOENT` while the regulator is not registered (the ABI of `REG_LOOKUP`).
+    fn find_supply(&self, name: &CStr, _offset: u64) -> Result<Held> {
+        let reg = TestRegulator::get(&self.dev, name).map_err(absent_as_enoent)?;
+        Ok(Held::Reg(reg))
     }
 
+    /// `ENODEV` while the regulator is not registered (the ABI of `CREG_GET`).
     fn c_regulator_get(&self, name: &CStr, _offset: u64) -> Result<Held> {
-        let name = own_regulator(name)?;
-        // Only while the module's regulator is registered, `ENODEV` otherwise (as `regulator_get()`
-        // answers for a regulator it cannot find): the core would hand out its dummy regulator, or
-        // another regulator of the same name.
-        Supply::lookup(name).map_err(|e| if e == ENOENT { ENODEV } else { e })?;
-        let reg = Regulator::<Disabled>::get(&self.dev, name)?;
+        let reg = get_regulator(&self.dev, name)?;
         Ok(Held::CReg(Arc::new(reg, GFP_KERNEL)?))
     }
 }
@@ -525,15 +600,19 @@ impl ChardevOps for ResmgrTest {
         }
         match cmd {
             GPIO_LOOKUP => Self::lookup(file, arg, |name, i| this.get().find_line(name, i)),
-            REG_LOOKUP => Self::lookup(file, arg, Self::find_supply),
+            REG_LOOKUP => Self::lookup(file, arg, |name, i| this.get().find_supply(name, i)),
             CREG_GET => Self::lookup(file, arg, |name, off| this.get().c_regulator_get(name, off)),
             REG_ENABLE => op_in(file, arg, |h, _| h.supply()?.enable()),
             REG_DISABLE => op_in(file, arg, |h, _| h.supply()?.disable()),
-            REG_IS_ENABLED => op_out(file, arg, |h| Ok(u64::from(h.supply()?.is_enabled()?))),
-            REG_GET_VOLTAGE => op_out(file, arg, |h| Ok(h.supply()?.get_voltage()? as u64)),
+            REG_IS_ENABLED => op_out(file, arg, |h| {
+                Ok(u64::from(h.supply()?.query.try_is_enabled()?))
+            }),
+            REG_GET_VOLTAGE => op_out(file, arg, |h| {
+                Ok(h.supply()?.query.get_voltage()?.as_microvolts() as u64)
+            }),
             REG_SET_VOLTAGE => op_in(file, arg, |h, value| {
-                let uv = voltage_arg(value)?;
-                h.supply()?.set_voltage(uv, uv).map(|_| ())
+                let uv = Voltage::from_microvolts(voltage_arg(value)?);
+                h.supply()?.query.set_voltage(uv, uv)
             }),
             CREG_GET_VOLTAGE => op_out(file, arg, |h| {
                 Ok(h.c_regulator()?.get_voltage()?.as_microvolts() as u64)
@@ -655,7 +734,11 @@ mod kwork {
     use kernel::{
         device::Device,
         prelude::*,
-        resmgr::regulator::Supply,
+        regulator::{
+            Disabled,
+            Regulator,
+            Voltage, //
+        },
         str::CString,
         sync::aref::ARef,
         sync::Arc,
@@ -758,14 +841,15 @@ mod kwork {
         /// One worker: line `index` of the connection id (through gpiolib) and the regulator.
         fn run(&self, index: u32) {
             let mut line: Option<super::TestLine> = None;
-            let mut supply: Option<Supply> = None;
+            let mut supply: Option<Regulator<Disabled>> = None;
             let mut n = index;
             while !self.stop.load(Ordering::Acquire) {
                 if line.is_none() {
                     line = self.found(super::get_line(&self.dev, &self.gpio, index.into()));
                 }
                 if supply.is_none() {
-                    supply = self.found(Supply::lookup(&self.regulator));
+                    let found = super::get_regulator(&self.dev, &self.regulator);
+                    supply = self.found(found.map_err(super::absent_as_enoent));
                 }
                 if let Some(l) = &line {
                     let result = l
@@ -778,8 +862,11 @@ mod kwork {
                     self.tally(result);
                 }
                 if let Some(s) = &supply {
-                    let uv = 1_000_000 + (n % 24) as i32 * 100_000;
-                    let result = s.set_voltage(uv, uv).map(|_| ());
+                    // A range, as consumers ask: the core serves the intersection of every
+                    // consumer's request, and other workers ask too.
+                    let min = Voltage::from_microvolts(1_000_000 + (n % 24) as i32 * 100_000);
+                    let max = Voltage::from_microvolts(3_300_000);
+                    let result = s.set_voltage(min, max);
                     if result == Err(ENODEV) {
                         supply = None;
                     }
@@ -1100,6 +1187,8 @@ impl platform::Driver for SimRegulatorDriver {
 
 #[pin_data]
 struct ResmgrTestModule {
+    // Dropped first: the C consumer lets go of the regulator (and gives back its enable).
+    _virt_consumer: platform::DeviceRegistration,
     // Dropped first: unregistering the driver unbinds (and so revokes) the device.
     #[pin]
     _driver: kernel::driver::Registration<platform::Adapter<ResmgrTestDriver>>,
@@ -1120,6 +1209,13 @@ impl kernel::InPlaceModule for ResmgrTestModule {
             _device: platform::DeviceRegistration::new(c"resmgr_test", None)?,
             _regulator_device: platform::DeviceRegistration::new(c"resmgr_test_regulator", None)?,
             _gpio_lookup <- LookupTable::new(c"resmgr_test", gpio_lookups()),
+            // After the regulator, which its probe gets (`reg-virt-consumer` binds at once if
+            // CONFIG_REGULATOR_VIRTUAL_CONSUMER is built in, or when its module is loaded).
+            _virt_consumer: platform::DeviceRegistration::new_with_data(
+                c"reg-virt-consumer",
+                None,
+                SIM_REGULATOR.to_bytes_with_nul(),
+            )?,
         })
     }
 }

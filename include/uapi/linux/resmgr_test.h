@@ -86,23 +86,40 @@ struct resmgr_test_counters {
 #define RESMGR_TEST_COUNTERS	_IOR(RESMGR_TEST_MAGIC, 0x09, struct resmgr_test_counters)
 
 /*
- * Regulators. REG_LOOKUP takes a struct resmgr_test_gpio_lookup whose name
- * is the regulator's name (index ignored) and returns a resmgr handle id;
- * the REG_* operations take a struct resmgr_test_gpio_op (value: 0/1 for
- * IS_ENABLED, microvolts for the voltages). SET_VOLTAGE sets exactly that
- * voltage: EINVAL if the regulator does not offer it (outside its
- * constraints, or between two steps).
+ * Regulators, through the regulator core (regulator_get_optional() on the
+ * test device). REG_LOOKUP takes a struct resmgr_test_gpio_lookup whose name
+ * is the regulator's name (index ignored) and returns a handle id: a consumer
+ * of the regulator, and a second one that holds the handle's enable once it
+ * asks for one. The REG_* operations take a struct
+ * resmgr_test_gpio_op (value: 0/1 for IS_ENABLED, microvolts for the
+ * voltages). ENABLE takes an enable for the handle (nothing if it holds one),
+ * DISABLE gives it back (nothing if it holds none): the core counts enables,
+ * so the output stays on while any consumer holds one. SET_VOLTAGE asks for
+ * exactly that voltage: EINVAL if the regulator does not offer it (outside
+ * its constraints, or between two steps), or if another consumer's request
+ * excludes it (the core serves the intersection of all requests).
  *
- * CREG_GET gets the regulator through the regulator core, as a C consumer
- * (regulator_get() on the test device); CREG_* go through that consumer.
- * Using a handle of one kind with another kind's command gives EINVAL.
+ * CREG_GET gets a plain consumer, for voltages only (CREG_*). Using a handle
+ * of one kind with another kind's command gives EINVAL.
+ *
+ * Once the regulator's driver is unbound, every operation of a handle gets
+ * ENODEV but DISABLE, which gives back the handle's enable and succeeds (a
+ * consumer must be able to let go). A rebound regulator is a new instance,
+ * which only a new lookup reaches.
  *
  * Only the regulator the test module registers itself, RESMGR_TEST_VREG, is
  * reachable: REG_LOOKUP, CREG_GET and KWORK_START give ENOENT for any other
  * name, whatever regulators the system has. While that regulator's driver is
- * unbound, CREG_GET gives ENODEV (as regulator_get() does for a regulator it
- * cannot find) rather than the core's dummy regulator.
+ * unbound, REG_LOOKUP gives ENOENT and CREG_GET ENODEV, never the core's
+ * dummy regulator.
+ *
+ * The module also registers a C consumer of RESMGR_TEST_VREG: the regulator
+ * core's virtual consumer, device RESMGR_TEST_VIRT_CONSUMER, which enables
+ * the regulator while both its min_microvolts and max_microvolts files hold
+ * a voltage (and asks for that range), and disables it when one is 0. It gets
+ * the regulator when it is bound: after a rebind of the regulator, rebind it.
  */
+#define RESMGR_TEST_VIRT_CONSUMER "reg-virt-consumer"
 #define RESMGR_TEST_VREG	"resmgr-test-vreg"
 
 #define RESMGR_TEST_REG_LOOKUP	_IOWR(RESMGR_TEST_MAGIC, 0x0a, struct resmgr_test_gpio_lookup)
@@ -159,8 +176,9 @@ struct resmgr_test_bench {
  * In-kernel consumers (for `make stress`). KWORK_START starts `workers`
  * (1 to 8) work items on the unbound workqueue, owned by this file. Worker i
  * gets line i of the connection id `gpio` from gpiolib (as GPIO_LOOKUP) and
- * looks up the regulator named `regulator`, and calls through them (set
- * output, get, set voltage) until stopped; a line or handle that answers
+ * the regulator named `regulator` from the core, and calls through them (set
+ * output, get, ask for a voltage range up to the regulator's maximum) until
+ * stopped; a line or handle that answers
  * ENODEV is dropped and got again (a line that someone else holds counts as
  * "other", EBUSY). EBUSY if this file's workers already run, ENOENT if `regulator` is
  * not RESMGR_TEST_VREG. KWORK_STOP stops them, waits for them and fills in

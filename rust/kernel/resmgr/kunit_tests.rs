@@ -801,8 +801,8 @@ mod tests {
 
     #[cfg(CONFIG_REGULATOR)]
     #[test]
-    fn regulator_supply_and_c_consumer_across_unbind() -> Result {
-        use super::super::regulator::{self, Supply, Voltages};
+    fn regulator_consumers_through_the_core_across_unbind() -> Result {
+        use super::super::regulator::{self, Voltages};
         use crate::regulator::{Disabled, Regulator, Voltage};
 
         let reg = faux::Registration::new(c"rust-resmgr-kunit-vreg", None)?;
@@ -818,36 +818,59 @@ mod tests {
             voltages,
             try_pin_init!(Vreg { state <- new_mutex!((false, 1_200_000)) }? Error),
         )?;
-        let supply = Supply::lookup(c"kunit-vreg")?;
-        assert_eq!(supply.set_voltage(1_250_000, 1_250_000)?, 1_250_000);
-        assert_eq!(supply.set_voltage(1_260_000, 1_300_000)?, 1_300_000);
-        assert_eq!(supply.set_voltage(1_500_000, 1_600_000), Err(EINVAL));
-        supply.enable()?;
-        assert!(supply.is_enabled()?);
 
-        // A C consumer on a device of its own: regulator_get() through the core, which calls
-        // through the shell. It holds the regulator across the provider's unbind.
+        // Consumers on a device of their own, through the core, which calls through the shell.
         let user = faux::Registration::new(c"rust-resmgr-kunit-vreg-user", None)?;
         let user_dev: &Device<Bound> = user.as_ref().as_ref();
-        let consumer = Regulator::<Disabled>::get(user_dev, c"kunit-vreg")?;
-        let uv = Voltage::from_microvolts(1_350_000);
-        consumer.set_voltage(uv, uv)?;
-        assert_eq!(consumer.get_voltage()?.as_microvolts(), 1_350_000);
-        assert_eq!(supply.get_voltage()?, 1_350_000);
+        assert_eq!(
+            Regulator::<Disabled>::get_optional(user_dev, c"kunit-nope").err(),
+            Some(ENODEV)
+        );
+        let a = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let b = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let query = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let uv = Voltage::from_microvolts(1_250_000);
+        a.set_voltage(uv, uv)?;
+        assert_eq!(query.get_voltage()?.as_microvolts(), 1_250_000);
+        // Between two steps: the core finds no voltage to set.
+        let between = Voltage::from_microvolts(1_260_000);
+        assert!(a.set_voltage(between, between).is_err());
+        assert_eq!(query.try_is_enabled(), Ok(false));
 
+        // The core counts enables: the output stays on while either consumer holds it enabled.
+        let a = a.try_into_enabled().map_err(|e| e.error)?;
+        let b = b.try_into_enabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(true));
+        let a = a.try_into_disabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(true));
+        let b = b.try_into_disabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(false));
+        let b = b.try_into_enabled().map_err(|e| e.error)?;
+
+        // Unbind: revoked, then unregistered, with the consumers still holding it. They reach no
+        // provider and are told so, for the voltage asked for last as for another.
         drop(reg);
-        assert!(supply.is_revoked());
-        assert_eq!(supply.get_voltage(), Err(ENODEV));
-        assert_eq!(supply.enable(), Err(ENODEV));
-        assert_eq!(Supply::lookup(c"kunit-vreg").err(), Some(ENOENT));
-
-        // The C consumer, still holding the regulator, reaches no provider: it must be told so,
-        // for the voltage it asked for last as for a new one, and it can still let go.
-        assert_eq!(consumer.get_voltage().err(), Some(ENODEV));
-        assert_eq!(consumer.set_voltage(uv, uv).err(), Some(ENODEV));
+        assert_eq!(query.try_is_enabled(), Err(ENODEV));
+        assert!(!query.is_enabled());
+        assert_eq!(query.get_voltage().err(), Some(ENODEV));
+        assert_eq!(a.set_voltage(uv, uv).err(), Some(ENODEV));
         let other = Voltage::from_microvolts(1_300_000);
-        assert_eq!(consumer.set_voltage(other, other).err(), Some(ENODEV));
-        drop(consumer);
+        assert_eq!(a.set_voltage(other, other).err(), Some(ENODEV));
+        assert_eq!(
+            Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg").err(),
+            Some(ENODEV)
+        );
+        // No enable is granted any more, also while `b`'s keeps the core from asking the provider.
+        let result = a.try_into_enabled();
+        assert_eq!(result.as_ref().err().map(|e| e.error), Some(ENODEV));
+        let a = match result {
+            Ok(on) => on.try_into_disabled().map_err(|e| e.error)?,
+            Err(e) => e.regulator,
+        };
+        // The enabled consumer can still give its enable back and let go.
+        drop(b.try_into_disabled().map_err(|e| e.error)?);
+        drop(a);
+        drop(query);
         drop(user);
         Ok(())
     }

@@ -17,13 +17,18 @@
 //! such reference is dropped. Until then late calls find the revoked shell and fail with `ENODEV`
 //! instead of reading freed memory.
 //!
-//! In-kernel consumers can also look regulators up by name with [`Supply::lookup`].
+//! Consumers, in C as in Rust ([`kernel::regulator`](crate::regulator)), use a Rust regulator
+//! through the regulator core, which keeps its use counts, constraints and notifiers for it as
+//! for any regulator. Once the driver is unbound, a consumer that still holds the regulator gets
+//! `ENODEV` from every operation but one: `disable` succeeds, so that a consumer can give back
+//! the enable it holds (the core requires it before `regulator_put()`). The core then counts the
+//! output as off; what the hardware does is up to the unbound driver's teardown, which nothing
+//! can change any more.
 //!
 //! C header: [`include/linux/regulator/driver.h`](srctree/include/linux/regulator/driver.h)
 
 use super::{
     shell::Shell,
-    Handle,
     Provider, //
 };
 use crate::{
@@ -135,11 +140,6 @@ impl RegulatorImpl {
         &*self.ops
     }
 }
-
-crate::define_resource_registry!(
-    /// Every registered Rust regulator, by name.
-    REGULATORS: RegulatorImpl
-);
 
 /// What the regulator core points to: the descriptor and the shell the operations enter.
 ///
@@ -288,8 +288,10 @@ unsafe extern "C" fn release_block(_dev: *mut bindings::device, res: *mut c_void
 
 /// Registers a voltage regulator named `name` offering `voltages`, for the bound device `dev`.
 ///
-/// It is revoked and unregistered when `dev` is unbound, and listed under `name` for
-/// [`Supply::lookup`] until then. C consumers find it with `regulator_get(dev, name)`.
+/// It is revoked and unregistered when `dev` is unbound. Consumers get it through the regulator
+/// core, by `name`: `regulator_get(dev, name)` in C, [`Regulator::get`] in Rust.
+///
+/// [`Regulator::get`]: crate::regulator::Regulator::get
 pub fn register<T: RegulatorOps>(
     dev: &Device<Bound>,
     name: &CStr,
@@ -314,7 +316,6 @@ fn register_erased(
 ) -> Result {
     // INVARIANT: `ops` comes pinned from `register`.
     let provider = Provider::new(RegulatorImpl { ops, voltages })?;
-    provider.register(&REGULATORS, name)?;
 
     let mut init: bindings::regulator_init_data = pin_init::zeroed();
     init.constraints.min_uV = voltages.min_uv;
@@ -410,8 +411,15 @@ unsafe extern "C" fn enable_callback(rdev: *mut bindings::regulator_dev) -> c_in
 ///
 /// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
 unsafe extern "C" fn disable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
-    // SAFETY: The core passes one of our regulators.
-    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().disable()) }.map(|()| 0))
+    // SAFETY: The core passes one of our regulators, whose `driver_data` is a `CoreBlock` that
+    // lives until the `regulator_dev` is released (see `with_regulator`).
+    let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
+    match block.shell.read() {
+        Ok(imp) => from_result(|| imp.ops().disable().map(|()| 0)),
+        // The driver is gone: the consumer gives back its enable and succeeds, since it must be
+        // able to let go; no provider is left to switch the output (see the module doc).
+        Err(_) => 0,
+    }
 }
 
 /// The C `is_enabled` operation.
@@ -499,55 +507,3 @@ static OPS: OpsTable = OpsTable(bindings::regulator_ops {
     list_voltage: Some(list_voltage_callback),
     ..pin_init::zeroed()
 });
-
-/// A consumer's handle to a Rust regulator, by name.
-///
-/// Calls go to the regulator's operations through its provider shell (not through the regulator
-/// core's use counting): they return `ENODEV` once the regulator's driver has been unbound.
-#[derive(Clone)]
-pub struct Supply {
-    handle: Handle<RegulatorImpl>,
-}
-
-impl Supply {
-    /// Looks up the regulator named `name` (`ENOENT` if no bound Rust regulator has it).
-    pub fn lookup(name: &CStr) -> Result<Self> {
-        Ok(Self {
-            handle: REGULATORS.lookup(name)?,
-        })
-    }
-
-    /// Enables the output.
-    pub fn enable(&self) -> Result {
-        self.handle.access()?.ops().enable()
-    }
-
-    /// Disables the output.
-    pub fn disable(&self) -> Result {
-        self.handle.access()?.ops().disable()
-    }
-
-    /// Returns whether the output is enabled.
-    pub fn is_enabled(&self) -> Result<bool> {
-        self.handle.access()?.ops().is_enabled()
-    }
-
-    /// Returns the output voltage in microvolts.
-    pub fn get_voltage(&self) -> Result<i32> {
-        self.handle.access()?.ops().get_voltage()
-    }
-
-    /// Sets the output to the lowest offered voltage in `[min_uv, max_uv]` and returns it;
-    /// `EINVAL` if there is none (outside the constraints).
-    pub fn set_voltage(&self, min_uv: i32, max_uv: i32) -> Result<i32> {
-        let imp = self.handle.access()?;
-        let (_, uv) = imp.voltages.pick(min_uv, max_uv)?;
-        imp.ops().set_voltage(uv)?;
-        Ok(uv)
-    }
-
-    /// Returns whether the regulator's driver has been unbound.
-    pub fn is_revoked(&self) -> bool {
-        self.handle.is_revoked()
-    }
-}

@@ -489,7 +489,11 @@ TEST_F(dev, regulator_unbind_gives_enodev_and_rebind_needs_lookup)
 	ASSERT_EQ(0, vreg_bind(false));
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, stale, &v));
 	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_SET_VOLTAGE, stale, &v));
-	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, stale, &v));
+	/* Giving the enable back works (the core needs it before the put)... */
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, stale, NULL));
+	/* ... taking a new one does not. */
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, stale, NULL));
 	ASSERT_EQ(-ENOENT, resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0));
 	/* (regulator_get() would now hand out the core's dummy regulator.) */
 
@@ -583,6 +587,106 @@ TEST_F(dev, regulator_c_consumer_after_unbind)
 	/* regulator_put() of the unregistered regulator, then of the new one. */
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c }));
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ c2 }));
+}
+
+#define VIRT_DEV	"/sys/bus/platform/devices/" RESMGR_TEST_VIRT_CONSUMER
+#define VIRT_DRV	"/sys/bus/platform/drivers/reg-virt-consumer"
+
+/* The C consumer asks for [@uv, @uv], and so holds an enable; "0" lets go. */
+static int virt_hold(const char *uv)
+{
+	int ret = write_str(VIRT_DEV "/min_microvolts", uv);
+
+	return ret ?: write_str(VIRT_DEV "/max_microvolts", uv);
+}
+
+/* /dev/kmsg, read from its current end on. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a kernel log record since kmsg_open() contains @what. */
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* records overwritten meanwhile */
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		if (strstr(rec, what))
+			return true;
+	}
+}
+
+/*
+ * Two consumers of one Rust regulator through the core, a C one (the core's
+ * virtual consumer, through its sysfs files) and a Rust one (a REG handle):
+ * the core counts their enables, so the output stays on while either holds
+ * one. After the provider's unbind both are told ENODEV, and both can give
+ * their enables back and let go without a warning from the core.
+ */
+TEST_F(dev, regulator_c_and_rust_consumers_count_enables)
+{
+	__u64 v = 0;
+	long r;
+	int kmsg;
+
+	/* The C consumer gets the regulator at its probe: the current instance. */
+	write_str(VIRT_DRV "/unbind", RESMGR_TEST_VIRT_CONSUMER);
+	ASSERT_EQ(0, write_str(VIRT_DRV "/bind", RESMGR_TEST_VIRT_CONSUMER));
+	r = resmgr_lookup(self->fd, RESMGR_TEST_REG_LOOKUP, VREG, 0);
+	ASSERT_LT(0, r);
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(0, v);
+
+	/* C enables it (at 2.0 V), Rust too, C lets go: still on. */
+	ASSERT_EQ(0, virt_hold("2000000"));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(2000000, v);
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, r, NULL));
+	ASSERT_EQ(0, virt_hold("0"));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(1, v);
+	/* Rust lets go too: nobody holds it, the core turns it off. */
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, r, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(0, v);
+	/* The other way round: Rust, then C, then Rust lets go: still on. */
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, r, NULL));
+	ASSERT_EQ(0, virt_hold("2000000"));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_DISABLE, r, NULL));
+	ASSERT_EQ(0, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(1, v);
+
+	/* The provider goes away under both, the C consumer holding its enable. */
+	ASSERT_EQ(0, vreg_bind(false));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_IS_ENABLED, r, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_GET_VOLTAGE, r, &v));
+	ASSERT_EQ(-ENODEV, resmgr_op(self->fd, RESMGR_TEST_REG_ENABLE, r, NULL));
+	/* The C consumer's next request fails too; it logs the errno it got. */
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, write_str(VIRT_DEV "/max_microvolts", "2100000"));
+	EXPECT_TRUE(kmsg_has(kmsg, "regulator_set_voltage() failed: -19"));
+	close(kmsg);
+	/* Both let go (the log scan fails the run on any warning from the core). */
+	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_DROP, &(__u64){ r }));
+	ASSERT_EQ(0, virt_hold("0"));
+	ASSERT_EQ(0, write_str(VIRT_DRV "/unbind", RESMGR_TEST_VIRT_CONSUMER));
+	ASSERT_EQ(0, vreg_bind(true));
+	ASSERT_EQ(0, write_str(VIRT_DRV "/bind", RESMGR_TEST_VIRT_CONSUMER));
 }
 
 static int kwork(int fd, unsigned long cmd, struct resmgr_test_kwork *k)
