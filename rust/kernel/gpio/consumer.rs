@@ -417,11 +417,11 @@ impl<const N: usize> LookupTable<N> {
                         *entry = lookup.0;
                     }
                 }
+                // INVARIANT: Registered here, removed in `drop`.
                 // SAFETY: The table is pinned and stays valid until it is removed in `drop`; its
                 // strings are `'static`. `entries` directly follows the header, where its flexible
                 // array starts, and the zeroed `end` terminates it. gpiolib links the table under
                 // its own lock.
-                // INVARIANT: Registered here, removed in `drop`.
                 unsafe { bindings::gpiod_add_lookup_table(ptr::addr_of_mut!((*slot).head)) };
             }),
         })
