@@ -114,17 +114,25 @@ static int sim_pull(const char *chip, int offset, const char *pull)
 	return write_str(path, pull);
 }
 
+/* Opens /dev/@chip; the fd or -errno. */
+static int open_chip(const char *chip)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", chip);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Requests line @offset of /dev/@chip from userspace; the request fd or -errno. */
 static int uapi_request(const char *chip, int offset)
 {
 	struct gpio_v2_line_request req;
-	char path[64];
-	int fd, ret;
+	int fd = open_chip(chip), ret;
 
-	snprintf(path, sizeof(path), "/dev/%s", chip);
-	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	memset(&req, 0, sizeof(req));
 	req.offsets[0] = offset;
 	req.num_lines = 1;
@@ -138,13 +146,10 @@ static int uapi_request(const char *chip, int offset)
 /* The line information of line @offset of /dev/@chip. */
 static int uapi_info(const char *chip, int offset, struct gpio_v2_line_info *info)
 {
-	char path[64];
-	int fd, ret;
+	int fd = open_chip(chip), ret;
 
-	snprintf(path, sizeof(path), "/dev/%s", chip);
-	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	memset(info, 0, sizeof(*info));
 	info->offset = offset;
 	ret = ioctl(fd, GPIO_V2_GET_LINEINFO_IOCTL, info) ? -errno : 0;
