@@ -32,10 +32,8 @@
 //! request answers `ENODEV` (gpiolib has removed the chips, and their provider shells are
 //! revoked), and a bind creates new chips.
 //!
-//! Not (yet) as with gpio-sim, for want of kernel crate support: the attributes' file modes
-//! (the configfs binding makes every attribute 0660), the `EBUSY` of an `rmdir` of a line or hog
-//! of a live device (gpio-sim pins them with `configfs_depend_item_unlocked()`), and a chip label
-//! that another Rust chip already has (`gpio::register_with()` fails with `EEXIST`).
+//! Not (yet) as with gpio-sim, for want of kernel crate support: the `EBUSY` of an `rmdir` of a
+//! line or hog of a live device (gpio-sim pins them with `configfs_depend_item_unlocked()`).
 
 use core::{
     fmt::Write,
@@ -49,12 +47,13 @@ use kernel::{
         self,
         configfs_attrs, //
     },
-    device::Core,
-    page::PAGE_SIZE,
-    platform,
-    prelude::*,
-    resmgr::{
-        gpio::{
+    device::{
+        Bound,
+        Core,
+        Device, //
+    },
+    gpio::{
+        driver::{
             self,
             Bias,
             ChipConfig,
@@ -62,15 +61,23 @@ use kernel::{
             Edge,
             Events,
             GpioChipOps,
+            LineBits,
+            LineValues, //
+        },
+        sim::{
+            self,
             Hog,
             HogDirection,
             LineAttr,
-            LineBits,
+            LineAttrOps,
             LineDirs,
-            LineValues, //
+            SimConfig, //
         },
-        Provider, //
     },
+    page::PAGE_SIZE,
+    platform,
+    prelude::*,
+    resmgr::Provider,
     str::{
         kstrtobool_bytes,
         BStr,
@@ -122,7 +129,7 @@ const LINE_DIRS: LineDirs = LineDirs {
 
 impl SimChip {
     fn new(count: u32) -> Result<impl PinInit<Self, Error>> {
-        if count > gpio::MAX_LINES {
+        if count > driver::MAX_LINES {
             return Err(ERANGE);
         }
         let mut lines = KVec::with_capacity(count as usize, GFP_KERNEL)?;
@@ -167,15 +174,20 @@ impl SimChip {
 
 #[vtable]
 impl GpioChipOps for SimChip {
-    fn get(&self, offset: u32) -> Result<bool> {
+    fn get(&self, _dev: &Device<Bound>, offset: u32) -> Result<bool> {
         self.with_line(offset, |l| l.value)
     }
 
-    fn set(&self, offset: u32, value: bool) -> Result {
+    fn set(&self, _dev: &Device<Bound>, offset: u32, value: bool) -> Result {
         self.with_line(offset, |l| l.value = value)
     }
 
-    fn get_multiple(&self, mask: &LineBits<'_>, values: &mut LineValues<'_>) -> Result {
+    fn get_multiple(
+        &self,
+        _dev: &Device<Bound>,
+        mask: &LineBits<'_>,
+        values: &mut LineValues<'_>,
+    ) -> Result {
         let lines = self.lines.lock();
         for offset in mask.iter() {
             values.set(offset, lines.get(offset as usize).ok_or(EINVAL)?.value);
@@ -183,7 +195,12 @@ impl GpioChipOps for SimChip {
         Ok(())
     }
 
-    fn set_multiple(&self, mask: &LineBits<'_>, values: &LineBits<'_>) -> Result {
+    fn set_multiple(
+        &self,
+        _dev: &Device<Bound>,
+        mask: &LineBits<'_>,
+        values: &LineBits<'_>,
+    ) -> Result {
         let mut lines = self.lines.lock();
         for offset in mask.iter() {
             lines.get_mut(offset as usize).ok_or(EINVAL)?.value = values.contains(offset);
@@ -191,22 +208,22 @@ impl GpioChipOps for SimChip {
         Ok(())
     }
 
-    fn get_direction(&self, offset: u32) -> Result<Direction> {
+    fn get_direction(&self, _dev: &Device<Bound>, offset: u32) -> Result<Direction> {
         self.with_line(offset, |l| l.direction)
     }
 
-    fn direction_input(&self, offset: u32) -> Result {
+    fn direction_input(&self, _dev: &Device<Bound>, offset: u32) -> Result {
         self.with_line(offset, |l| l.direction = Direction::Input)
     }
 
-    fn direction_output(&self, offset: u32, value: bool) -> Result {
+    fn direction_output(&self, _dev: &Device<Bound>, offset: u32, value: bool) -> Result {
         self.with_line(offset, |l| {
             l.direction = Direction::Output;
             l.value = value;
         })
     }
 
-    fn set_bias(&self, events: &Events, offset: u32, bias: Bias) -> Result {
+    fn set_bias(&self, _dev: &Device<Bound>, events: &Events, offset: u32, bias: Bias) -> Result {
         match bias {
             Bias::PullUp => self.apply_pull(events, offset, true),
             Bias::PullDown => self.apply_pull(events, offset, false),
@@ -214,18 +231,26 @@ impl GpioChipOps for SimChip {
         }
     }
 
-    fn request(&self, offset: u32) -> Result {
+    fn request(&self, _dev: &Device<Bound>, offset: u32) -> Result {
         self.with_line(offset, |l| l.requested = true)
     }
 
-    fn free(&self, offset: u32) {
+    fn free(&self, _dev: &Device<Bound>, offset: u32) {
         let _ = self.with_line(offset, |l| {
             l.value = l.pull;
             l.requested = false;
         });
     }
+}
 
-    fn show_line_attr(&self, offset: u32, attr: usize, out: &mut Formatter<'_>) -> Result {
+impl LineAttrOps for SimChip {
+    fn show_line_attr(
+        &self,
+        _dev: &Device<Bound>,
+        offset: u32,
+        attr: usize,
+        out: &mut Formatter<'_>,
+    ) -> Result {
         let line = self.with_line(offset, |l| *l)?;
         match attr {
             ATTR_VALUE => writeln!(out, "{}", u8::from(line.value)),
@@ -234,7 +259,14 @@ impl GpioChipOps for SimChip {
         .map_err(|_| EINVAL)
     }
 
-    fn store_line_attr(&self, events: &Events, offset: u32, attr: usize, input: &[u8]) -> Result {
+    fn store_line_attr(
+        &self,
+        _dev: &Device<Bound>,
+        events: &Events,
+        offset: u32,
+        attr: usize,
+        input: &[u8],
+    ) -> Result {
         if attr != ATTR_PULL {
             return Err(EPERM);
         }
@@ -264,7 +296,7 @@ struct BankSnapshot {
 }
 
 impl BankSnapshot {
-    fn chip_config(&self) -> Result<ChipConfig> {
+    fn chip_config(&self) -> Result<(ChipConfig, SimConfig)> {
         let mut config = ChipConfig::new(&self.label, self.num_lines)?;
         for (offset, name) in self.names.iter() {
             let offset = *offset as usize;
@@ -284,12 +316,17 @@ impl BankSnapshot {
         config
             .invalid
             .extend_from_slice(&self.invalid, GFP_KERNEL)?;
+        config.edge_events = true;
+        let mut sim = SimConfig {
+            line_dirs: Some(LINE_DIRS),
+            ..SimConfig::default()
+        };
         for (offset, name, direction, active_low) in self.hogs.iter() {
             let name = match name {
                 Some(n) => Some(CString::try_from(&**n)?),
                 None => None,
             };
-            config.hogs.push(
+            sim.hogs.push(
                 Hog {
                     offset: *offset,
                     name,
@@ -299,9 +336,7 @@ impl BankSnapshot {
                 GFP_KERNEL,
             )?;
         }
-        config.edge_events = true;
-        config.line_dirs = Some(LINE_DIRS);
-        Ok(config)
+        Ok((config, sim))
     }
 }
 
@@ -346,8 +381,8 @@ impl platform::Driver for GpioSimRs {
         let mut banks = KVec::new();
         let mut names = KVec::new();
         for bank in snapshots.iter() {
-            let name =
-                gpio::register_with(dev, bank.chip_config()?, SimChip::new(bank.num_lines)?)?;
+            let (config, sim_config) = bank.chip_config()?;
+            let name = sim::register(dev, config, sim_config, SimChip::new(bank.num_lines)?)?;
             names.push(name, GFP_KERNEL)?;
             banks.push(bank.state.clone(), GFP_KERNEL)?;
         }

@@ -30,17 +30,24 @@ use core::sync::atomic::{
 use kernel::{
     alloc::kvec::PushError,
     device::{
+        Bound,
         Core,
         Device, //
     },
     fs::File,
-    gpio::consumer::{
-        Desc,
-        Direction,
-        Flags,
-        LineFlags,
-        Lookup,
-        LookupTable, //
+    gpio::{
+        consumer::{
+            Desc,
+            Direction,
+            Flags,
+            LineFlags,
+            Lookup,
+            LookupTable, //
+        },
+        driver::{
+            self as gpio_driver,
+            GpioChip, //
+        },
     },
     ioctl::{
         _IOC_NR,
@@ -70,10 +77,6 @@ use kernel::{
             self,
             Access,
             ChardevOps, //
-        },
-        gpio::{
-            self as resmgr_gpio,
-            GpioChip, //
         },
         regulator::{
             self as resmgr_regulator,
@@ -250,7 +253,7 @@ fn get_line(dev: &Device, con_id: &CStr, index: u64) -> Result<TestLine> {
             e
         }
     })?;
-    let chip = resmgr_gpio::provider_of(&desc).ok();
+    let chip = gpio_driver::provider_of(&desc).ok();
     Ok(TestLine { desc, chip })
 }
 
@@ -1129,27 +1132,26 @@ struct SimRegulator {
     state: Mutex<(bool, i32)>,
 }
 
-#[vtable]
 impl RegulatorOps for SimRegulator {
-    fn enable(&self) -> Result {
+    fn enable(&self, _dev: &Device<Bound>) -> Result {
         self.state.lock().0 = true;
         Ok(())
     }
 
-    fn disable(&self) -> Result {
+    fn disable(&self, _dev: &Device<Bound>) -> Result {
         self.state.lock().0 = false;
         Ok(())
     }
 
-    fn is_enabled(&self) -> Result<bool> {
+    fn is_enabled(&self, _dev: &Device<Bound>) -> Result<bool> {
         Ok(self.state.lock().0)
     }
 
-    fn get_voltage(&self) -> Result<i32> {
+    fn get_voltage(&self, _dev: &Device<Bound>) -> Result<i32> {
         Ok(self.state.lock().1)
     }
 
-    fn set_voltage(&self, microvolts: i32) -> Result {
+    fn set_voltage(&self, _dev: &Device<Bound>, microvolts: i32) -> Result {
         self.state.lock().1 = microvolts;
         Ok(())
     }

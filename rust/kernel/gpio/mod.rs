@@ -2,9 +2,15 @@
 
 //! General Purpose I/O.
 //!
-//! [`consumer`] is the API of drivers that use GPIO lines. Drivers that provide GPIO chips
-//! register them with [`resmgr::gpio`](crate::resmgr::gpio).
+//! [`consumer`] is the API of drivers that use GPIO lines, [`driver`] that of drivers that
+//! provide GPIO chips, and [`sim`] what a GPIO simulator adds to its chips. As in C, consumers
+//! use every chip through gpiolib, whatever its driver is written in.
 //!
-//! C header: [`include/linux/gpio/consumer.h`](srctree/include/linux/gpio/consumer.h)
+//! C headers: [`include/linux/gpio/consumer.h`](srctree/include/linux/gpio/consumer.h),
+//! [`include/linux/gpio/driver.h`](srctree/include/linux/gpio/driver.h)
 
 pub mod consumer;
+#[cfg(CONFIG_RUST_RESMGR)]
+pub mod driver;
+#[cfg(CONFIG_RUST_RESMGR)]
+pub mod sim;

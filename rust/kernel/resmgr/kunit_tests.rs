@@ -650,30 +650,37 @@ mod tests {
 
     #[cfg(CONFIG_GPIOLIB)]
     #[vtable]
-    impl super::super::gpio::GpioChipOps for Latch {
-        fn get(&self, offset: u32) -> Result<bool> {
+    impl crate::gpio::driver::GpioChipOps for Latch {
+        fn get(&self, _dev: &Device<Bound>, offset: u32) -> Result<bool> {
             Ok(*self.bits.lock() & (1 << offset) != 0)
         }
-        fn set(&self, offset: u32, value: bool) -> Result {
+        fn set(&self, _dev: &Device<Bound>, offset: u32, value: bool) -> Result {
             let mut bits = self.bits.lock();
             *bits = (*bits & !(1 << offset)) | (u32::from(value) << offset);
             Ok(())
         }
-        fn get_direction(&self, _offset: u32) -> Result<super::super::gpio::Direction> {
-            Ok(super::super::gpio::Direction::Output)
+        fn get_direction(
+            &self,
+            _dev: &Device<Bound>,
+            _offset: u32,
+        ) -> Result<crate::gpio::driver::Direction> {
+            Ok(crate::gpio::driver::Direction::Output)
         }
-        fn direction_input(&self, _offset: u32) -> Result {
+        fn direction_input(&self, _dev: &Device<Bound>, _offset: u32) -> Result {
             Err(EPERM)
         }
-        fn direction_output(&self, offset: u32, value: bool) -> Result {
-            self.set(offset, value)
+        fn direction_output(&self, dev: &Device<Bound>, offset: u32, value: bool) -> Result {
+            // The callbacks get the chip's parent, bound.
+            if dev.name() != c"rust-resmgr-kunit-gpio" {
+                return Err(EINVAL);
+            }
+            self.set(dev, offset, value)
         }
     }
 
     #[cfg(CONFIG_GPIOLIB)]
     #[test]
     fn gpio_consumer_through_gpiolib_across_unbind() -> Result {
-        use super::super::gpio;
         use crate::gpio::consumer::{
             Desc,
             Direction,
@@ -682,6 +689,7 @@ mod tests {
             Lookup,
             LookupTable, //
         };
+        use crate::gpio::driver as gpio;
 
         let reg = faux::Registration::new(c"rust-resmgr-kunit-gpio", None)?;
         let dev: &Device<Bound> = reg.as_ref().as_ref();
@@ -777,23 +785,22 @@ mod tests {
     }
 
     #[cfg(CONFIG_REGULATOR)]
-    #[vtable]
     impl super::super::regulator::RegulatorOps for Vreg {
-        fn enable(&self) -> Result {
+        fn enable(&self, _dev: &Device<Bound>) -> Result {
             self.state.lock().0 = true;
             Ok(())
         }
-        fn disable(&self) -> Result {
+        fn disable(&self, _dev: &Device<Bound>) -> Result {
             self.state.lock().0 = false;
             Ok(())
         }
-        fn is_enabled(&self) -> Result<bool> {
+        fn is_enabled(&self, _dev: &Device<Bound>) -> Result<bool> {
             Ok(self.state.lock().0)
         }
-        fn get_voltage(&self) -> Result<i32> {
+        fn get_voltage(&self, _dev: &Device<Bound>) -> Result<i32> {
             Ok(self.state.lock().1)
         }
-        fn set_voltage(&self, microvolts: i32) -> Result {
+        fn set_voltage(&self, _dev: &Device<Bound>, microvolts: i32) -> Result {
             self.state.lock().1 = microvolts;
             Ok(())
         }

@@ -39,8 +39,6 @@
 //! [`ENODEV`]: crate::error::code::ENODEV
 
 pub mod chardev;
-#[cfg(CONFIG_GPIOLIB)]
-pub mod gpio;
 mod handle;
 mod notice;
 mod provider;
@@ -63,3 +61,17 @@ pub use notice::{
 };
 pub use provider::Provider;
 pub use registry::Registry;
+
+/// Returns the device `dev` as a bound device.
+///
+/// # Safety
+///
+/// `dev` must be a valid device, bound for the returned lifetime.
+pub(crate) unsafe fn bound_device<'a>(
+    dev: *mut crate::bindings::device,
+) -> &'a crate::device::Device<crate::device::Bound> {
+    // SAFETY: Per the safety requirements `dev` is valid for `'a`.
+    let dev: &'a crate::device::Device = unsafe { crate::device::Device::from_raw(dev) };
+    // SAFETY: Per the safety requirements `dev` stays bound for `'a`.
+    unsafe { dev.as_bound() }
+}

@@ -2,11 +2,12 @@
 
 //! Voltage regulator providers on the resource manager.
 //!
-//! A driver implements [`RegulatorOps`] and calls [`register`] in probe. The regulator is
-//! registered with the regulator core with one C operations table shared by every Rust regulator;
-//! each operation enters the regulator's provider shell, so operations that race or follow the
-//! driver's unbind get `ENODEV`, also when they come from C consumers holding a `struct regulator`
-//! from `regulator_get()`.
+//! A driver implements [`RegulatorOps`] for its regulator type and calls [`register`] in probe,
+//! with the bound device. The regulator core gets a `const` operations table built for that type,
+//! whose callbacks call the driver's methods directly, with its data and its bound device. Each
+//! callback enters the regulator's provider shell, so operations that race or follow the driver's
+//! unbind get `ENODEV`, also when they come from C consumers holding a `struct regulator` from
+//! `regulator_get()`.
 //!
 //! The regulator core reaches a regulator's descriptor and driver data through its
 //! `struct regulator_dev` for as long as anything holds a reference to the device in it, also
@@ -46,49 +47,27 @@ use crate::{
     str::CString,
     sync::Arc,
 };
-use core::ptr::NonNull;
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
 /// Operations of a voltage regulator; voltages are in microvolts.
 ///
-/// Every method is called through the regulator's provider shell, never after its driver's unbind.
-#[vtable]
-pub trait RegulatorOps: Send + Sync + 'static {
+/// Each method gets the driver's data and the regulator's device, bound for the duration of the
+/// call: every call enters the regulator's provider shell, and never happens after its driver's
+/// unbind (the core's callers get `ENODEV` then).
+pub trait RegulatorOps: Send + Sync + Sized + 'static {
     /// Enables the output.
-    fn enable(&self) -> Result;
+    fn enable(&self, dev: &Device<Bound>) -> Result;
     /// Disables the output.
-    fn disable(&self) -> Result;
+    fn disable(&self, dev: &Device<Bound>) -> Result;
     /// Returns whether the output is enabled.
-    fn is_enabled(&self) -> Result<bool>;
+    fn is_enabled(&self, dev: &Device<Bound>) -> Result<bool>;
     /// Returns the output voltage.
-    fn get_voltage(&self) -> Result<i32>;
+    fn get_voltage(&self, dev: &Device<Bound>) -> Result<i32>;
     /// Sets the output voltage to `microvolts`, which is within the constraints.
-    fn set_voltage(&self, microvolts: i32) -> Result;
-}
-
-trait ErasedOps: Send + Sync {
-    fn enable(&self) -> Result;
-    fn disable(&self) -> Result;
-    fn is_enabled(&self) -> Result<bool>;
-    fn get_voltage(&self) -> Result<i32>;
-    fn set_voltage(&self, microvolts: i32) -> Result;
-}
-
-impl<T: RegulatorOps> ErasedOps for T {
-    fn enable(&self) -> Result {
-        RegulatorOps::enable(self)
-    }
-    fn disable(&self) -> Result {
-        RegulatorOps::disable(self)
-    }
-    fn is_enabled(&self) -> Result<bool> {
-        RegulatorOps::is_enabled(self)
-    }
-    fn get_voltage(&self) -> Result<i32> {
-        RegulatorOps::get_voltage(self)
-    }
-    fn set_voltage(&self, microvolts: i32) -> Result {
-        RegulatorOps::set_voltage(self, microvolts)
-    }
+    fn set_voltage(&self, dev: &Device<Bound>, microvolts: i32) -> Result;
 }
 
 /// The voltages a regulator offers: `min_uv + n * step_uv` for `n` in `0..count`.
@@ -129,27 +108,54 @@ impl Voltages {
 ///
 /// # Invariants
 ///
-/// The driver's implementation behind `ops` is never moved (it was pinned when allocated).
+/// `imp` is the data of the driver whose adapter built the regulator's operations: a `T` where
+/// that adapter is `Adapter<T>`. It is never moved (it was pinned when allocated).
 pub struct RegulatorImpl {
-    ops: KBox<dyn ErasedOps>,
+    imp: KBox<dyn Send + Sync>,
     voltages: Voltages,
 }
 
 impl RegulatorImpl {
-    fn ops(&self) -> &dyn ErasedOps {
-        &*self.ops
+    /// Returns the driver's data.
+    ///
+    /// # Safety
+    ///
+    /// `T` must be the type of the data (see the type invariants).
+    #[inline]
+    unsafe fn imp<T>(&self) -> &T {
+        let imp: *const (dyn Send + Sync) = &*self.imp;
+        // SAFETY: Per the safety requirements the data pointer of the trait object points to a
+        // `T`, valid for as long as `self` is borrowed.
+        unsafe { &*imp.cast::<T>() }
     }
+}
+
+/// A consumer's name for a regulator: supply `supply` of the device named `dev_name`, as that
+/// device asks for it with `regulator_get(dev, supply)` ([`Regulator::get`] in Rust).
+///
+/// [`Regulator::get`]: crate::regulator::Regulator::get
+pub struct ConsumerSupply {
+    /// The consumer device's name (`dev_name()`).
+    pub dev_name: CString,
+    /// The supply's name for that device.
+    pub supply: CString,
 }
 
 /// What the regulator core points to: the descriptor and the shell the operations enter.
 ///
 /// # Invariants
 ///
-/// `desc.name` points into `name`; `desc.ops` is `&OPS`; `init` is the constraints the core copies.
+/// - `desc.name` points into `name`; `desc.ops` is the table of `Adapter<T>`, where `T` is the
+///   type of the data behind `shell`; `init` is the constraints the core copies, with
+///   `c_supplies` as its consumer supplies, which point into `_supplies`.
+/// - `parent` is the device the regulator is registered for, bound while `shell` is not revoked.
 struct CoreBlock {
     desc: bindings::regulator_desc,
     init: bindings::regulator_init_data,
     name: CString,
+    _supplies: KVec<ConsumerSupply>,
+    c_supplies: KVec<bindings::regulator_consumer_supply>,
+    parent: *mut bindings::device,
     shell: Arc<Shell<RegulatorImpl>>,
 }
 
@@ -289,50 +295,118 @@ unsafe extern "C" fn release_block(_dev: *mut bindings::device, res: *mut c_void
 /// Registers a voltage regulator named `name` offering `voltages`, for the bound device `dev`.
 ///
 /// It is revoked and unregistered when `dev` is unbound. Consumers get it through the regulator
-/// core, by `name`: `regulator_get(dev, name)` in C, [`Regulator::get`] in Rust.
+/// core, by `name` (`regulator_get(dev, name)` in C, [`Regulator::get`] in Rust) unless the
+/// platform maps supplies: see [`register_with`].
 ///
 /// [`Regulator::get`]: crate::regulator::Regulator::get
 pub fn register<T: RegulatorOps>(
     dev: &Device<Bound>,
     name: &CStr,
     voltages: Voltages,
-    ops: impl PinInit<T, Error>,
+    data: impl PinInit<T, Error>,
+) -> Result {
+    register_with(dev, name, voltages, KVec::new(), data)
+}
+
+/// Registers a voltage regulator like [`register`], as the supply that each of `supplies` names.
+///
+/// This is how a board without firmware tells which device a regulator supplies: the consumer
+/// asks for its supply by device and connection id (`regulator_get(dev, "vdd")`), as it would
+/// with a device tree.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{
+///     device::{Bound, Device},
+///     prelude::*,
+///     resmgr::regulator::{self, ConsumerSupply, RegulatorOps, Voltages},
+///     str::CString,
+/// };
+///
+/// /// A fixed 3.3 V output that is always on.
+/// struct Fixed;
+///
+/// impl RegulatorOps for Fixed {
+///     fn enable(&self, _dev: &Device<Bound>) -> Result {
+///         Ok(())
+///     }
+///     fn disable(&self, _dev: &Device<Bound>) -> Result {
+///         Err(EPERM)
+///     }
+///     fn is_enabled(&self, _dev: &Device<Bound>) -> Result<bool> {
+///         Ok(true)
+///     }
+///     fn get_voltage(&self, _dev: &Device<Bound>) -> Result<i32> {
+///         Ok(3_300_000)
+///     }
+///     fn set_voltage(&self, _dev: &Device<Bound>, _microvolts: i32) -> Result {
+///         Ok(())
+///     }
+/// }
+///
+/// fn probe(dev: &Device<Bound>) -> Result {
+///     let mut supplies = KVec::new();
+///     // The `vdd` supply of the device `sensor.0`.
+///     supplies.push(
+///         ConsumerSupply {
+///             dev_name: CString::try_from(c"sensor.0")?,
+///             supply: CString::try_from(c"vdd")?,
+///         },
+///         GFP_KERNEL,
+///     )?;
+///     let voltages = Voltages { min_uv: 3_300_000, step_uv: 1, count: 1 };
+///     regulator::register_with(dev, c"board-3v3", voltages, supplies, Ok::<_, Error>(Fixed))
+/// }
+/// ```
+pub fn register_with<T: RegulatorOps>(
+    dev: &Device<Bound>,
+    name: &CStr,
+    voltages: Voltages,
+    supplies: KVec<ConsumerSupply>,
+    data: impl PinInit<T, Error>,
 ) -> Result {
     if voltages.count == 0 || voltages.step_uv <= 0 || voltages.min_uv < 0 {
         return Err(EINVAL);
     }
-    let ops: Pin<KBox<T>> = KBox::pin_init(ops, GFP_KERNEL)?;
-    // SAFETY: Unpinned only to be unsized; `RegulatorImpl` never moves the contents out.
-    let ops: KBox<T> = unsafe { Pin::into_inner_unchecked(ops) };
-    register_erased(dev, name, voltages, ops)
-}
+    let imp: Pin<KBox<T>> = KBox::pin_init(data, GFP_KERNEL)?;
+    // SAFETY: Unpinned only to be unsized; the data is never moved out of its box (see the type
+    // invariants of the box's holder).
+    let imp: KBox<T> = unsafe { Pin::into_inner_unchecked(imp) };
+    // INVARIANT: The data is a `T`, and the descriptor gets the operations of `Adapter<T>`.
+    let provider = Provider::new(RegulatorImpl { imp, voltages })?;
 
-/// The non-generic part of [`register`].
-fn register_erased(
-    dev: &Device<Bound>,
-    name: &CStr,
-    voltages: Voltages,
-    ops: KBox<dyn ErasedOps>,
-) -> Result {
-    // INVARIANT: `ops` comes pinned from `register`.
-    let provider = Provider::new(RegulatorImpl { ops, voltages })?;
-
+    let mut c_supplies = KVec::with_capacity(supplies.len(), GFP_KERNEL)?;
+    for s in supplies.iter() {
+        let mut c: bindings::regulator_consumer_supply = pin_init::zeroed();
+        c.dev_name = s.dev_name.as_char_ptr();
+        c.supply = s.supply.as_char_ptr();
+        c_supplies.push(c, GFP_KERNEL)?;
+    }
     let mut init: bindings::regulator_init_data = pin_init::zeroed();
     init.constraints.min_uV = voltages.min_uv;
     init.constraints.max_uV = voltages.max_uv();
     init.constraints.valid_ops_mask =
         bindings::REGULATOR_CHANGE_VOLTAGE | bindings::REGULATOR_CHANGE_STATUS;
+    init.num_consumer_supplies = c_int::try_from(c_supplies.len())?;
+    if !c_supplies.is_empty() {
+        init.consumer_supplies = c_supplies.as_mut_ptr();
+    }
     let mut block = KBox::new(
         CoreBlock {
             desc: pin_init::zeroed(),
             init,
             name: CString::try_from(name)?,
+            _supplies: supplies,
+            c_supplies,
+            parent: dev.as_raw(),
             shell: provider.shell().clone(),
         },
         GFP_KERNEL,
     )?;
+    let ops: &'static bindings::regulator_ops = &Adapter::<T>::OPS;
     block.desc.name = block.name.as_char_ptr();
-    block.desc.ops = &OPS.0;
+    block.desc.ops = ops;
     block.desc.type_ = bindings::regulator_type_REGULATOR_VOLTAGE;
     block.desc.n_voltages = voltages.count;
     block.desc.min_uV = voltages.min_uv as u32;
@@ -345,8 +419,9 @@ fn register_erased(
 
     let mut config: bindings::regulator_config = pin_init::zeroed();
     config.dev = dev.as_raw();
-    // SAFETY: The block is valid; the core copies the constraints and keeps the pointers, which
-    // stay valid until the `regulator_dev` is released (see `Registration::drop`).
+    // SAFETY: The block is valid; the core copies the constraints and keeps the pointers (the
+    // descriptor, the driver data, the supply names of the consumer map), which stay valid until
+    // the `regulator_dev` is released (see `Registration::drop`).
     let rdev = unsafe {
         config.init_data = &raw const (*block.block()).init;
         config.driver_data = block.block().cast();
@@ -359,9 +434,10 @@ fn register_erased(
     let rdev = match rdev.map(NonNull::new) {
         Ok(Some(rdev)) => rdev,
         Ok(None) | Err(_) => {
-            // SAFETY: With no supply, no consumer supplies and no DT node, registration can only
-            // fail before or in `device_add()` of the `regulator_dev`, which undoes itself: nothing
-            // but the core reached the `regulator_dev`, and the core has dropped it.
+            // SAFETY: With no supply of its own and no DT node, registration can only fail
+            // before or in `device_add()` of the `regulator_dev` or while mapping the consumer
+            // supplies, and the core undoes each: nothing but the core reached the
+            // `regulator_dev`, and the core has dropped it.
             unsafe { block.discard() };
             return Err(rdev.err().unwrap_or(ENOMEM));
         }
@@ -378,132 +454,142 @@ fn register_erased(
     )
 }
 
-/// Runs `f` on the regulator of `rdev` inside its provider shell.
+/// The regulator operations of driver type `T`, for the regulator core.
 ///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`] (the core only calls its own ones).
-unsafe fn with_regulator<R>(
-    rdev: *mut bindings::regulator_dev,
-    f: impl FnOnce(&RegulatorImpl) -> Result<R>,
-) -> Result<R> {
-    // SAFETY: Per the function's safety requirements `driver_data` is a `CoreBlock`, which lives
-    // until the `regulator_dev` is released (see `Registration::drop`); the core calls with it
-    // alive.
-    let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
-    let imp = block.shell.read()?;
-    f(&imp)
-}
+/// Every callback enters the regulator's provider shell: the core may call a regulator's
+/// operations after its unregistration, for as long as a consumer holds it.
+struct Adapter<T: RegulatorOps>(PhantomData<T>);
 
-/// The C `enable` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn enable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
-    // SAFETY: The core passes one of our regulators.
-    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().enable()) }.map(|()| 0))
-}
+impl<T: RegulatorOps> Adapter<T> {
+    /// The operations of every regulator of type `T`.
+    const OPS: bindings::regulator_ops = {
+        let mut ops: bindings::regulator_ops = pin_init::zeroed();
+        ops.enable = Some(Self::enable_callback);
+        ops.disable = Some(Self::disable_callback);
+        ops.is_enabled = Some(Self::is_enabled_callback);
+        ops.get_voltage = Some(Self::get_voltage_callback);
+        ops.set_voltage = Some(Self::set_voltage_callback);
+        ops.list_voltage = Some(Self::list_voltage_callback);
+        ops
+    };
 
-/// The C `disable` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn disable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
-    // SAFETY: The core passes one of our regulators, whose `driver_data` is a `CoreBlock` that
-    // lives until the `regulator_dev` is released (see `with_regulator`).
-    let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
-    match block.shell.read() {
-        Ok(imp) => from_result(|| imp.ops().disable().map(|()| 0)),
-        // The driver is gone: the consumer gives back its enable and succeeds, since it must be
-        // able to let go; no provider is left to switch the output (see the module doc).
-        Err(_) => 0,
+    /// Runs `f` on the data, the voltages and the bound device of the regulator of `rdev`,
+    /// inside its provider shell (`ENODEV` once its driver is unbound).
+    ///
+    /// # Safety
+    ///
+    /// `rdev` must be a regulator registered with the operations of `Adapter<T>` (the core only
+    /// calls a regulator's own ones).
+    #[inline]
+    unsafe fn with<R>(
+        rdev: *mut bindings::regulator_dev,
+        f: impl FnOnce(&T, &Voltages, &Device<Bound>) -> Result<R>,
+    ) -> Result<R> {
+        // SAFETY: Per the function's safety requirements `driver_data` is a `CoreBlock`, which
+        // lives until the `regulator_dev` is released (see `Registration::drop`); the core calls
+        // with it alive.
+        let block = unsafe { &*bindings::rdev_get_drvdata(rdev).cast::<CoreBlock>() };
+        let guard = block.shell.read()?;
+        // SAFETY: By the type invariants of `CoreBlock` the data is a `T`.
+        let imp = unsafe { guard.imp::<T>() };
+        // SAFETY: By the type invariants of `CoreBlock` `parent` is bound while the shell is not
+        // revoked, and the guard keeps the revocation from completing.
+        let dev = unsafe { super::bound_device(block.parent) };
+        f(imp, &guard.voltages, dev)
+    }
+
+    /// The C `enable` operation.
+    ///
+    /// # Safety
+    ///
+    /// `rdev` must be a regulator with the operations of `Adapter<T>`.
+    unsafe extern "C" fn enable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+        // SAFETY: The core passes one of our regulators.
+        from_result(|| unsafe { Self::with(rdev, |t, _, d| t.enable(d)) }.map(|()| 0))
+    }
+
+    /// The C `disable` operation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::enable_callback`].
+    unsafe extern "C" fn disable_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+        // SAFETY: The core passes one of our regulators.
+        match unsafe { Self::with(rdev, |t, _, d| Ok(t.disable(d))) } {
+            Ok(result) => from_result(|| result.map(|()| 0)),
+            // The driver is gone: the consumer gives back its enable and succeeds, since it must
+            // be able to let go; no provider is left to switch the output (see the module doc).
+            Err(_) => 0,
+        }
+    }
+
+    /// The C `is_enabled` operation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::enable_callback`].
+    unsafe extern "C" fn is_enabled_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+        // SAFETY: The core passes one of our regulators.
+        from_result(|| unsafe { Self::with(rdev, |t, _, d| t.is_enabled(d)) }.map(c_int::from))
+    }
+
+    /// The C `get_voltage` operation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::enable_callback`].
+    unsafe extern "C" fn get_voltage_callback(rdev: *mut bindings::regulator_dev) -> c_int {
+        // SAFETY: The core passes one of our regulators.
+        from_result(|| unsafe { Self::with(rdev, |t, _, d| t.get_voltage(d)) })
+    }
+
+    /// The C `set_voltage` operation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::enable_callback`]; `selector` is null or valid for a write.
+    unsafe extern "C" fn set_voltage_callback(
+        rdev: *mut bindings::regulator_dev,
+        min_uv: c_int,
+        max_uv: c_int,
+        selector: *mut c_uint,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The core passes one of our regulators.
+            let sel = unsafe {
+                Self::with(rdev, |t, v, d| {
+                    let (sel, uv) = v.pick(min_uv, max_uv)?;
+                    t.set_voltage(d, uv)?;
+                    Ok(sel)
+                })
+            }?;
+            if !selector.is_null() {
+                // SAFETY: The core passes a valid pointer for the selector.
+                unsafe { *selector = sel };
+            }
+            Ok(0)
+        })
+    }
+
+    /// The C `list_voltage` operation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::enable_callback`].
+    unsafe extern "C" fn list_voltage_callback(
+        rdev: *mut bindings::regulator_dev,
+        selector: c_uint,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The core passes one of our regulators.
+            unsafe {
+                Self::with(rdev, |_, v, _| {
+                    if selector >= v.count {
+                        return Err(EINVAL);
+                    }
+                    Ok(v.min_uv + selector as i32 * v.step_uv)
+                })
+            }
+        })
     }
 }
-
-/// The C `is_enabled` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn is_enabled_callback(rdev: *mut bindings::regulator_dev) -> c_int {
-    // SAFETY: The core passes one of our regulators.
-    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().is_enabled()) }.map(c_int::from))
-}
-
-/// The C `get_voltage` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn get_voltage_callback(rdev: *mut bindings::regulator_dev) -> c_int {
-    // SAFETY: The core passes one of our regulators.
-    from_result(|| unsafe { with_regulator(rdev, |r| r.ops().get_voltage()) })
-}
-
-/// The C `set_voltage` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn set_voltage_callback(
-    rdev: *mut bindings::regulator_dev,
-    min_uv: c_int,
-    max_uv: c_int,
-    selector: *mut c_uint,
-) -> c_int {
-    from_result(|| {
-        // SAFETY: The core passes one of our regulators.
-        let sel = unsafe {
-            with_regulator(rdev, |r| {
-                let (sel, uv) = r.voltages.pick(min_uv, max_uv)?;
-                r.ops().set_voltage(uv)?;
-                Ok(sel)
-            })
-        }?;
-        if !selector.is_null() {
-            // SAFETY: The core passes a valid pointer for the selector.
-            unsafe { *selector = sel };
-        }
-        Ok(0)
-    })
-}
-
-/// The C `list_voltage` operation.
-///
-/// # Safety
-///
-/// `rdev` must be a regulator registered by [`register`]: the core only calls its own ones.
-unsafe extern "C" fn list_voltage_callback(
-    rdev: *mut bindings::regulator_dev,
-    selector: c_uint,
-) -> c_int {
-    from_result(|| {
-        // SAFETY: The core passes one of our regulators.
-        unsafe {
-            with_regulator(rdev, |r| {
-                if selector >= r.voltages.count {
-                    return Err(EINVAL);
-                }
-                Ok(r.voltages.min_uv + selector as i32 * r.voltages.step_uv)
-            })
-        }
-    })
-}
-
-struct OpsTable(bindings::regulator_ops);
-
-// SAFETY: The table is immutable and only holds function pointers.
-unsafe impl Sync for OpsTable {}
-
-/// The operations of every Rust regulator.
-static OPS: OpsTable = OpsTable(bindings::regulator_ops {
-    enable: Some(enable_callback),
-    disable: Some(disable_callback),
-    is_enabled: Some(is_enabled_callback),
-    get_voltage: Some(get_voltage_callback),
-    set_voltage: Some(set_voltage_callback),
-    list_voltage: Some(list_voltage_callback),
-    ..pin_init::zeroed()
-});
