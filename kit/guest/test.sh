@@ -19,22 +19,44 @@ section "samples"
 		n=$((n + 1))
 		if modprobe $m && rmmod $m; then echo "ok $n sample $m"; else echo "not ok $n sample $m"; fi
 	done
-	# The resmgr samples: a consumer holding a line of the provider across its unbind.
+	# The resmgr samples: a consumer holding a line and a supply of the provider across its
+	# unbind, and a process holding the provider's character device open across it.
 	seen() { dmesg | grep -q "$1"; }
 	n=$((n + 1))
 	if modprobe rust_resmgr_provider && modprobe rust_resmgr_consumer &&
-	   seen "rust_resmgr_consumer: line 0 reads 1"; then
-		echo "ok $n sample rust_resmgr_consumer reads the provider's line"
+	   seen "rust_resmgr_consumer: line 0 reads 1" &&
+	   seen "rust_resmgr_consumer: vdd is on at 3300000 uV" &&
+	   seen "rust_resmgr_provider rust_resmgr_provider: vdd on"; then
+		echo "ok $n sample rust_resmgr_consumer gets the provider's line and supply"
 	else
-		echo "not ok $n sample rust_resmgr_consumer reads the provider's line"
+		echo "not ok $n sample rust_resmgr_consumer gets the provider's line and supply"
+	fi
+	n=$((n + 1))
+	if [ "$(cat /dev/rust-resmgr-sample)" = hello ] && exec 3< /dev/rust-resmgr-sample; then
+		echo "ok $n sample rust_resmgr_provider's character device reads hello"
+	else
+		echo "not ok $n sample rust_resmgr_provider's character device reads hello"
 	fi
 	n=$((n + 1))
 	if echo rust_resmgr_provider > /sys/bus/platform/drivers/rust_resmgr_provider/unbind &&
 	   seen "rust_resmgr_consumer: provider revoked" && rmmod rust_resmgr_consumer &&
-	   seen "rust_resmgr_consumer: line 0 answers ENODEV now" && rmmod rust_resmgr_provider; then
+	   seen "rust_resmgr_consumer: line 0 answers ENODEV now"; then
 		echo "ok $n sample rust_resmgr_consumer gets ENODEV after the provider's unbind"
 	else
 		echo "not ok $n sample rust_resmgr_consumer gets ENODEV after the provider's unbind"
+	fi
+	n=$((n + 1))
+	err=$(cat <&3 2>&1 >/dev/null)
+	exec 3<&-
+	case $err in
+	*"No such device"*) echo "ok $n sample character device open across the unbind reads ENODEV" ;;
+	*) echo "not ok $n sample character device open across the unbind reads ENODEV # got: $err" ;;
+	esac
+	n=$((n + 1))
+	if rmmod rust_resmgr_provider; then
+		echo "ok $n sample rust_resmgr_provider unloads"
+	else
+		echo "not ok $n sample rust_resmgr_provider unloads"
 	fi
 	echo "1..$n"
 } | tee $R/samples.tap

@@ -2,30 +2,38 @@
 
 //! Rust resource manager sample: a consumer.
 //!
-//! The smallest complete consumer: a platform driver, bound to a device the module creates, that
-//! gets its `led` line from gpiolib by device and connection id, as any driver does. The module's
-//! lookup table says that `led` is line 0 of the GPIO chip `rust-resmgr-sample` (see
-//! `rust_resmgr_provider`); on a real board, firmware would say so. The driver reads the line, and
-//! asks the line's Rust chip to tell it when its provider goes away. It keeps the line as long as
-//! it is bound, however long the provider stays: reading it again when the module is unloaded
-//! gives the value, or `ENODEV` if the provider was unbound meanwhile.
+//! A platform driver, bound to a device the module creates, that gets its resources by device and
+//! connection id, as any driver does: its `led` line from gpiolib and its `vdd` supply from the
+//! regulator core. The module's lookup table says that `led` is line 0 of the GPIO chip
+//! `rust-resmgr-sample`, and `rust_resmgr_provider` maps its regulator as the `vdd` supply of this
+//! device; on a real board, firmware would say both. The driver reads the line, switches the
+//! supply on, and asks the line's Rust chip to tell it when its provider goes away. It keeps both
+//! as long as it is bound, however long the provider stays: reading the line again when the
+//! module is unloaded gives the value, or `ENODEV` if the provider was unbound meanwhile, and the
+//! supply is given back either way.
 
 use kernel::{
     device::Core,
-    gpio::consumer::{
-        Desc,
-        Flags,
-        LineFlags,
-        Lookup,
-        LookupTable, //
+    gpio::{
+        consumer::{
+            Desc,
+            Flags,
+            LineFlags,
+            Lookup,
+            LookupTable, //
+        },
+        driver::{
+            self as gpio,
+            GpioChip, //
+        },
     },
     platform,
     prelude::*,
+    regulator::{
+        Enabled,
+        Regulator, //
+    },
     resmgr::{
-        gpio::{
-            self,
-            GpioChip, //
-        },
         Notice,
         RevokeNotify, //
     },
@@ -41,9 +49,10 @@ impl RevokeNotify for Told {
     }
 }
 
-/// The bound driver: its line, and the notice of its chip's revocation.
+/// The bound driver: its line, its supply (switched on), and the notice of its chip's revocation.
 struct SampleConsumer {
     led: Desc,
+    _vdd: Regulator<Enabled>,
     _notice: Notice<GpioChip>,
 }
 
@@ -63,9 +72,12 @@ impl platform::Driver for SampleConsumer {
             );
         })?;
         pr_info!("line 0 reads {}\n", u8::from(led.value_cansleep()?));
+        let vdd = Regulator::<Enabled>::get(pdev.as_ref(), c"vdd")?;
+        pr_info!("vdd is on at {} uV\n", vdd.get_voltage()?.as_microvolts());
         let notice = gpio::provider_of(&led)?.notify_on_revoke(Arc::new(Told, GFP_KERNEL)?)?;
         Ok(Self {
             led,
+            _vdd: vdd,
             _notice: notice,
         })
     }

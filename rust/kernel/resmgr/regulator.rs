@@ -147,14 +147,14 @@ pub struct ConsumerSupply {
 ///
 /// - `desc.name` points into `name`; `desc.ops` is the table of `Adapter<T>`, where `T` is the
 ///   type of the data behind `shell`; `init` is the constraints the core copies, with
-///   `c_supplies` as its consumer supplies, which point into `_supplies`.
+///   `_c_supplies` as its consumer supplies, which point into `_supplies`.
 /// - `parent` is the device the regulator is registered for, bound while `shell` is not revoked.
 struct CoreBlock {
     desc: bindings::regulator_desc,
     init: bindings::regulator_init_data,
     name: CString,
     _supplies: KVec<ConsumerSupply>,
-    c_supplies: KVec<bindings::regulator_consumer_supply>,
+    _c_supplies: KVec<bindings::regulator_consumer_supply>,
     parent: *mut bindings::device,
     shell: Arc<Shell<RegulatorImpl>>,
 }
@@ -398,7 +398,7 @@ pub fn register_with<T: RegulatorOps>(
             init,
             name: CString::try_from(name)?,
             _supplies: supplies,
-            c_supplies,
+            _c_supplies: c_supplies,
             parent: dev.as_raw(),
             shell: provider.shell().clone(),
         },
