@@ -659,7 +659,8 @@ impl ChardevOps for ResmgrTest {
                     .reader()
                     .read::<BenchArg>()?;
                 // Runs outside this device's access: a long benchmark must not hold up unbind.
-                let (_this, ns) = this.unlocked(|| bench::run(args[0], args[1], args[2]))?;
+                let dev = this.get().dev.clone();
+                let (_this, ns) = this.unlocked(|| bench::run(&dev, args[0], args[1], args[2]))?;
                 args[3] = ns?;
                 UserSlice::new(UserPtr::from_addr(arg), size_of::<BenchArg>())
                     .writer()
@@ -905,6 +906,11 @@ mod bench {
     use super::Workers;
     use core::hint::black_box;
     use kernel::{
+        device::Device,
+        gpio::consumer::{
+            Desc,
+            Flags, //
+        },
         new_mutex, new_srcu,
         prelude::*,
         resmgr::{
@@ -936,6 +942,8 @@ mod bench {
     const REFCOUNT: u64 = 6;
     const REVOKE_N: u64 = 7;
     const SYNC_EXPEDITED: u64 = 8;
+    const GPIOD_RS: u64 = 9;
+    const GPIOD_C: u64 = 10;
 
     /// The most threads of a run (`RESMGR_TEST_BENCH_MAX_THREADS`).
     const MAX_THREADS: u64 = 64;
@@ -999,11 +1007,16 @@ mod bench {
             }),
             // What is timed is the access and its drop: the reference is kept, the value is
             // not read (no other kind reads one).
-            HANDLE => (0..n).for_each(|_| {
-                if let Ok(guard) = handle.access() {
-                    black_box(&*guard);
-                }
-            }),
+            HANDLE => {
+                // The thread's handle as a consumer keeps it while it works: in a local, so that
+                // the shell's address stays in a register, as the SRCU-fast pair's domain does.
+                let handle = handle.clone();
+                (0..n).for_each(|_| {
+                    if let Ok(guard) = handle.access() {
+                        black_box(&*guard);
+                    }
+                })
+            }
             REVOCABLE => (0..n).for_each(|_| {
                 if let Some(guard) = st.revocable.try_access() {
                     black_box(&*guard);
@@ -1055,12 +1068,30 @@ mod bench {
         Ok(start.elapsed().as_nanos() as u64)
     }
 
-    /// Runs benchmark `kind`; returns the wall-clock nanoseconds.
-    pub(super) fn run(kind: u64, iterations: u64, threads: u64) -> Result<u64> {
+    /// A consumer's set+get loop on line 0 of `con_id` of the test device, through gpiolib.
+    fn gpiod_loop(dev: &Device, con_id: &CStr, iterations: u64) -> Result<u64> {
+        let line = Desc::get_index(dev, Some(con_id), 0, Flags::OutLow)?;
+        let start = Instant::<Monotonic>::now();
+        for i in 0..iterations {
+            line.set_value_cansleep(i & 1 == 1)?;
+            black_box(line.value_cansleep()?);
+            if i % CHUNK == CHUNK - 1 {
+                cond_resched();
+            }
+        }
+        Ok(start.elapsed().as_nanos() as u64)
+    }
+
+    /// Runs benchmark `kind` for the test device `dev`; returns the wall-clock nanoseconds.
+    pub(super) fn run(dev: &Device, kind: u64, iterations: u64, threads: u64) -> Result<u64> {
         match kind {
             REVOKE_N if iterations > MAX_REVOKE_HANDLES => return Err(EINVAL),
             REVOKE_N => return revoke_with_handles(iterations),
             SYNC_EXPEDITED => return sync_expedited(),
+            GPIOD_RS | GPIOD_C if threads != 1 || iterations == 0 => return Err(EINVAL),
+            GPIOD_RS | GPIOD_C if iterations > MAX_ITERATIONS => return Err(EINVAL),
+            GPIOD_RS => return gpiod_loop(dev, c"rs", iterations),
+            GPIOD_C => return gpiod_loop(dev, c"c", iterations),
             RAW..=REFCOUNT => {}
             _ => return Err(EINVAL),
         }

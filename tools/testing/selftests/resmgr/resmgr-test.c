@@ -934,6 +934,11 @@ TEST_F(dev, bench_arguments_are_bounded)
 	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, RESMGR_TEST_BENCH_REVOKE_N,
 				       RESMGR_TEST_BENCH_MAX_HANDLES + 1, 1));
 	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, 99, 1000, 1));
+	/* The consumer loops through gpiolib run on one thread. */
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, RESMGR_TEST_BENCH_GPIOD_RS, 1000, 2));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, RESMGR_TEST_BENCH_GPIOD_C, 0, 1));
+	ASSERT_EQ(-EINVAL, bench_ioctl(self->fd, RESMGR_TEST_BENCH_GPIOD_RS,
+				       RESMGR_TEST_BENCH_MAX_ITERATIONS + 1, 1));
 
 	ASSERT_EQ(0, bench_ioctl(self->fd, RESMGR_TEST_BENCH_REVOKE_N, 1000, 1));
 	ASSERT_EQ(0, bench_ioctl(self->fd, RESMGR_TEST_BENCH_HANDLE, 50000,
