@@ -19,7 +19,7 @@
 //! gpiolib answers `ENODEV` to everyone who still holds one of the chip's lines, in the kernel
 //! ([`gpio::consumer`](super::consumer)) as in userspace.
 //!
-//! What only a GPIO simulator needs (hogs, per-line sysfs directories) is in
+//! What only a GPIO simulator needs (per-line sysfs directories) is in
 //! [`gpio::sim`](super::sim).
 //!
 //! # Examples
@@ -81,6 +81,7 @@ use super::sim::{
 };
 use crate::{
     bindings, container_of,
+    device::property::FwNode,
     device::{
         Bound,
         Device, //
@@ -98,6 +99,7 @@ use crate::{
         Provider, //
     },
     str::CString,
+    sync::aref::ARef,
     types::Opaque,
 };
 use core::{
@@ -156,6 +158,11 @@ pub struct ChipConfig {
     ///
     /// [`kernel::irq::sim`]: srctree/rust/kernel/irq/sim.rs
     pub edge_events: bool,
+    /// The chip's firmware node, if it has one: gpiolib takes the line names
+    /// (`gpio-line-names`, unless `names` has some), the invalid lines (`gpio-reserved-ranges`)
+    /// and the hogs (`gpio-hog` children) from it, as for a C chip, and the chip's gpio device
+    /// gets it. The registration holds a reference to it.
+    pub fwnode: Option<ARef<FwNode>>,
 }
 
 impl ChipConfig {
@@ -167,6 +174,7 @@ impl ChipConfig {
             names: KVec::new(),
             invalid: KVec::new(),
             edge_events: false,
+            fwnode: None,
         })
     }
 }
@@ -417,6 +425,7 @@ pub(super) struct Registration {
     _names: KVec<Option<CString>>,
     name_ptrs: KVec<*const c_char>,
     invalid: KVec<u32>,
+    fwnode: Option<ARef<FwNode>>,
     events: Events,
     // gpiolib calls back into the chip while it is being added, and the callbacks read the
     // fields above.
@@ -482,9 +491,6 @@ pub(super) fn register_inner<T: GpioChipOps>(
         return Err(ERANGE);
     }
     let ngpio = config.ngpio as u16;
-    if let Some(sim) = &sim {
-        sim.check(ngpio)?;
-    }
     let imp: Pin<KBox<T>> = KBox::pin_init(data, GFP_KERNEL)?;
     // SAFETY: Unpinned only to be unsized; the data is never moved out of its box (see the type
     // invariants of the box's holder).
@@ -513,6 +519,7 @@ pub(super) fn register_inner<T: GpioChipOps>(
             _names: names,
             name_ptrs,
             invalid: config.invalid,
+            fwnode: config.fwnode,
             events: Events::none(),
             chip <- Opaque::try_ffi_init(|slot: *mut bindings::gpio_chip| {
                 // INVARIANT: The operations of `Adapter<T>`, for the `T` behind `provider`.
@@ -528,8 +535,8 @@ pub(super) fn register_inner<T: GpioChipOps>(
                     // SAFETY: Nothing else refers to `events` yet; see the type invariants.
                     unsafe { (*reg.cast_mut()).events = events };
                 }
-                // SAFETY: `slot` is valid and initialised above; the label and names point into
-                // fields of this registration initialised before `chip`.
+                // SAFETY: `slot` is valid and initialised above; the label, the names and the
+                // firmware node are fields of this registration initialised before `chip`.
                 unsafe {
                     (*slot).label = (*reg).label.as_char_ptr();
                     (*slot).parent = parent;
@@ -538,6 +545,9 @@ pub(super) fn register_inner<T: GpioChipOps>(
                     (*slot).can_sleep = true;
                     if !(*reg).name_ptrs.is_empty() {
                         (*slot).names = (*reg).name_ptrs.as_ptr();
+                    }
+                    if let Some(node) = &(*reg).fwnode {
+                        (*slot).fwnode = node.as_raw();
                     }
                     if edge_events {
                         (*slot).to_irq = Some(to_irq_callback);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What a GPIO simulator adds to a chip: hogs and per-line sysfs directories.
+//! What a GPIO simulator adds to a chip: per-line sysfs directories.
 //!
 //! A simulator registers its chips with [`register`] instead of
-//! [`driver::register_with`](super::driver::register_with): on top of the chip it gets the lines
-//! it holds itself ([`Hog`]) and one sysfs directory per line under the chip's gpio device
-//! ([`LineDirs`], served by [`LineAttrOps`]), through which userspace drives the simulated
-//! hardware. The files go through the chip's provider shell: once the simulator's device is
+//! [`driver::register_with`](super::driver::register_with): on top of the chip it gets one sysfs
+//! directory per line under the chip's gpio device ([`LineDirs`], served by [`LineAttrOps`]),
+//! through which userspace drives the simulated hardware. The rest of a simulated chip's
+//! description (line names, invalid lines, hogs) goes in its firmware node
+//! ([`ChipConfig::fwnode`](super::driver::ChipConfig::fwnode)), from which gpiolib takes it as
+//! for any chip. The files go through the chip's provider shell: once the simulator's device is
 //! unbound they answer `ENODEV` until they are removed, and the removal waits for the calls
 //! inside them.
 //!
@@ -14,7 +16,6 @@
 
 use super::driver::{
     self,
-    ChipConfig,
     Events,
     GpioChipOps,
     Registration, //
@@ -25,10 +26,7 @@ use crate::{
         Bound,
         Device, //
     },
-    error::{
-        from_err_ptr,
-        to_result, //
-    },
+    error::to_result,
     prelude::*,
     str::{
         CString,
@@ -36,29 +34,6 @@ use crate::{
     },
 };
 use core::ptr;
-
-/// What a hogged line is set to when the chip is added.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HogDirection {
-    /// An input.
-    Input,
-    /// An output driven inactive.
-    OutputLow,
-    /// An output driven active.
-    OutputHigh,
-}
-
-/// A line the chip holds itself from its registration on, so that no consumer can request it.
-pub struct Hog {
-    /// The line's offset.
-    pub offset: u32,
-    /// The consumer name the line is held under, if any.
-    pub name: Option<CString>,
-    /// What the line is set to.
-    pub direction: HogDirection,
-    /// Whether the line is active-low.
-    pub active_low: bool,
-}
 
 /// A file in each per-line sysfs directory of a chip (see [`LineDirs`]).
 pub struct LineAttr {
@@ -80,9 +55,6 @@ pub struct LineDirs {
 /// What [`register`] adds to a chip.
 #[derive(Default)]
 pub struct SimConfig {
-    /// Lines the chip holds itself (`EINVAL` from registration for an offset past the chip's
-    /// lines).
-    pub hogs: KVec<Hog>,
     /// Per-line sysfs directories, if any.
     pub line_dirs: Option<LineDirs>,
 }
@@ -114,16 +86,14 @@ pub trait LineAttrOps: GpioChipOps {
 
 /// Registers a simulated GPIO chip described by `config` and `sim` for the bound device `dev`.
 ///
-/// Like [`driver::register_with`], whose result it returns, with the hogs and directories of
-/// `sim`.
+/// Like [`driver::register_with`], whose result it returns, with the directories of `sim`.
 pub fn register<T: LineAttrOps>(
     dev: &Device<Bound>,
-    config: ChipConfig,
+    config: driver::ChipConfig,
     sim: SimConfig,
     data: impl PinInit<T, Error>,
 ) -> Result<CString> {
     let setup = SimSetup {
-        hogs: &sim.hogs,
         dirs: sim.line_dirs.as_ref().map(|dirs| AttrFns {
             dirs,
             show: line_attr_show::<T>,
@@ -154,33 +124,16 @@ pub(super) struct AttrFns<'a> {
 
 /// What [`register`] hands to the chip's registration.
 pub(super) struct SimSetup<'a> {
-    hogs: &'a [Hog],
     dirs: Option<AttrFns<'a>>,
 }
 
-impl SimSetup<'_> {
-    /// Checks the setup against a chip of `ngpio` lines.
-    pub(super) fn check(&self, ngpio: u16) -> Result {
-        if self.hogs.iter().any(|h| h.offset >= u32::from(ngpio)) {
-            return Err(EINVAL);
-        }
-        Ok(())
-    }
-}
-
-/// What a simulator added to a registered chip: its hogs and its sysfs directories.
-///
-/// # Invariants
-///
-/// `hogs` are descriptors requested with `gpiochip_request_own_desc()` on a chip that stays
-/// registered until they are freed by [`SimParts::remove`].
+/// What a simulator added to a registered chip: its sysfs directories.
 pub(super) struct SimParts {
-    hogs: KVec<*mut bindings::gpio_desc>,
     sysfs: Option<KBox<LineSysfs>>,
 }
 
 impl SimParts {
-    /// Requests the hogs and creates the directories of `setup` on the chip `gc`.
+    /// Creates the directories of `setup` on the chip `gc`.
     ///
     /// # Safety
     ///
@@ -193,37 +146,7 @@ impl SimParts {
         gc: *mut bindings::gpio_chip,
         gdev_dev: *mut bindings::device,
     ) -> Result<KBox<Self>> {
-        // INVARIANT: No hogs yet.
-        let mut parts = KBox::new(
-            Self {
-                hogs: KVec::new(),
-                sysfs: None,
-            },
-            GFP_KERNEL,
-        )?;
-        for hog in setup.hogs {
-            let dflags = match hog.direction {
-                HogDirection::Input => bindings::gpiod_flags_GPIOD_IN,
-                HogDirection::OutputLow => bindings::gpiod_flags_GPIOD_OUT_LOW,
-                HogDirection::OutputHigh => bindings::gpiod_flags_GPIOD_OUT_HIGH,
-            };
-            let lflags = if hog.active_low {
-                bindings::gpio_lookup_flags_GPIO_ACTIVE_LOW
-            } else {
-                bindings::gpio_lookup_flags_GPIO_ACTIVE_HIGH
-            };
-            let label = hog.name.as_ref().map_or(ptr::null(), |n| n.as_char_ptr());
-            parts.hogs.reserve(1, GFP_KERNEL)?;
-            // SAFETY: The chip is registered and `hog.offset` is below its line count (checked by
-            // `SimSetup::check`); gpiolib copies the label.
-            let desc = from_err_ptr(unsafe {
-                bindings::gpiochip_request_own_desc(gc, hog.offset, label, lflags, dflags)
-            })?;
-            // INVARIANT: Requested with `gpiochip_request_own_desc()` on `gc`, which the
-            // registration removes only after `remove()` (safety requirements); on an error below
-            // the parts are dropped, which frees it.
-            parts.hogs.push(desc, GFP_KERNEL)?;
-        }
+        let mut parts = KBox::new(Self { sysfs: None }, GFP_KERNEL)?;
         if let Some(fns) = setup.dirs {
             // SAFETY: The chip is registered; `ngpio` was set when it was initialised.
             let ngpio = u32::from(unsafe { (*gc).ngpio });
@@ -236,14 +159,10 @@ impl SimParts {
         Ok(parts)
     }
 
-    /// Removes the directories (waiting for the calls inside them) and frees the hogs.
+    /// Removes the directories, waiting for the calls inside them.
     pub(super) fn remove(&mut self) {
         if let Some(sysfs) = self.sysfs.as_mut() {
             sysfs.remove();
-        }
-        for desc in self.hogs.drain_all() {
-            // SAFETY: By the type invariants `desc` was requested on a chip still registered.
-            unsafe { bindings::gpiochip_free_own_desc(desc) };
         }
     }
 }
@@ -254,7 +173,7 @@ impl Drop for SimParts {
     }
 }
 
-// SAFETY: The descriptors are only freed, which gpiolib allows from any thread.
+// SAFETY: The directories are only removed, which sysfs allows from any thread.
 unsafe impl Send for SimParts {}
 // SAFETY: No `&self` methods.
 unsafe impl Sync for SimParts {}
