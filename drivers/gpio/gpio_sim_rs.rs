@@ -6,8 +6,11 @@
 //! `Documentation/admin-guide/gpio/gpio-sim.rst`): a directory per device, in it a directory per
 //! bank (one chip each: `label`, `num_lines`, `chip_name`), in a bank `lineN` directories (`name`,
 //! `valid`) and in a line an optional `hog` (`name`, `direction`, `active_low`). Writing 1 to the
-//! device's `live` creates a platform device (`dev_name`) bound to this driver, which registers
-//! the chips; writing 0 removes it. Under each chip's gpio device, `sim_gpioN/pull` sets the
+//! device's `live` creates a platform device (`dev_name`) described, as gpio-sim describes it, by
+//! a software node with a child per bank (`ngpios`, `gpio-sim,label`, `gpio-line-names`,
+//! `gpio-reserved-ranges`, and a `gpio-hog` child per hog); this driver's probe registers a chip
+//! per bank from it, and gpiolib takes each chip's line names, invalid lines and hogs from its
+//! node. Writing 0 removes the device. Under each chip's gpio device, `sim_gpioN/pull` sets the
 //! simulated pull of line N (an input reads it; a change of level on a requested input is an edge
 //! event) and `sim_gpioN/value` shows the line's level.
 //!
@@ -35,19 +38,20 @@
 //! Not (yet) as with gpio-sim, for want of kernel crate support: the `EBUSY` of an `rmdir` of a
 //! line or hog of a live device (gpio-sim pins them with `configfs_depend_item_unlocked()`).
 
-use core::{
-    fmt::Write,
-    sync::atomic::{
-        AtomicBool,
-        Ordering, //
-    },
-};
+use core::fmt::Write;
 use kernel::{
     configfs::{
         self,
         configfs_attrs, //
     },
     device::{
+        property::{
+            swnode::{
+                Entry,
+                SoftwareNode, //
+            },
+            FwNode,
+        },
         Bound,
         Core,
         Device, //
@@ -66,8 +70,6 @@ use kernel::{
         },
         sim::{
             self,
-            Hog,
-            HogDirection,
             LineAttr,
             LineAttrOps,
             LineDirs,
@@ -77,13 +79,13 @@ use kernel::{
     page::PAGE_SIZE,
     platform,
     prelude::*,
-    resmgr::Provider,
     str::{
         kstrtobool_bytes,
         BStr,
         CString,
         Formatter, //
     },
+    sync::aref::ARef,
     sync::{
         new_mutex,
         Arc,
@@ -281,85 +283,27 @@ impl LineAttrOps for SimChip {
     }
 }
 
-/// A bank as `live` found it: one chip to register.
-struct BankSnapshot {
-    state: Arc<BankState>,
-    /// The label written to `label`, if any (possibly empty): gpio-sim refuses to make a device
-    /// live with two banks of the same written label.
-    label_set: Option<CString>,
-    /// The chip's label: the written one unless empty, else the default one.
-    label: CString,
-    num_lines: u32,
-    names: KVec<(u32, CString)>,
-    invalid: KVec<u32>,
-    hogs: KVec<(u32, Option<CString>, HogDirection, bool)>,
+/// What a hogged line is set to when the chip is added.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HogDirection {
+    Input,
+    OutputLow,
+    OutputHigh,
 }
 
-impl BankSnapshot {
-    fn chip_config(&self) -> Result<(ChipConfig, SimConfig)> {
-        let mut config = ChipConfig::new(&self.label, self.num_lines)?;
-        for (offset, name) in self.names.iter() {
-            let offset = *offset as usize;
-            if offset >= self.num_lines as usize {
-                continue;
-            }
-            while config.names.len() <= offset {
-                config.names.push(None, GFP_KERNEL)?;
-            }
-            // gpiolib leaves a line whose name is empty unnamed.
-            config.names[offset] = if name.to_bytes().is_empty() {
-                None
-            } else {
-                Some(CString::try_from(&**name)?)
-            };
+impl HogDirection {
+    /// The boolean property of a hog's software node that says it, as gpiolib reads it.
+    fn property(self) -> &'static CStr {
+        match self {
+            HogDirection::Input => c"input",
+            HogDirection::OutputLow => c"output-low",
+            HogDirection::OutputHigh => c"output-high",
         }
-        config
-            .invalid
-            .extend_from_slice(&self.invalid, GFP_KERNEL)?;
-        config.edge_events = true;
-        let mut sim = SimConfig {
-            line_dirs: Some(LINE_DIRS),
-            ..SimConfig::default()
-        };
-        for (offset, name, direction, active_low) in self.hogs.iter() {
-            let name = match name {
-                Some(n) => Some(CString::try_from(&**n)?),
-                None => None,
-            };
-            sim.hogs.push(
-                Hog {
-                    offset: *offset,
-                    name,
-                    direction: *direction,
-                    active_low: *active_low,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        Ok((config, sim))
     }
 }
 
-/// A device as `live` found it, handed to probe through [`SIM_DEVICES`].
-struct DevSnapshot {
-    /// Shared, so that probe registers the chips without holding the registry's guard.
-    banks: Arc<KVec<BankSnapshot>>,
-    /// Set by a successful probe, cleared when its driver data goes (unbind or a probe that
-    /// the driver core fails after ours returned).
-    probed: Arc<AtomicBool>,
-}
-
-kernel::define_resource_registry!(
-    /// The devices to probe, by platform device name.
-    SIM_DEVICES: DevSnapshot
-);
-
-/// The platform driver: registers the chips of a device.
-struct GpioSimRs {
-    banks: KVec<Arc<BankState>>,
-    /// The device's "probed" flag: true while this driver data exists.
-    probed: Arc<AtomicBool>,
-}
+/// The platform driver: registers a chip for each bank the device's software node describes.
+struct GpioSimRs;
 
 impl platform::Driver for GpioSimRs {
     type IdInfo = ();
@@ -370,38 +314,35 @@ impl platform::Driver for GpioSimRs {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
-        // Copy what probe needs out of the registry's guard: registering a chip sleeps, and a
-        // failed registration revokes the chip's provider, which must not happen inside the
-        // read section of another provider.
-        let (snapshots, probed) = {
-            let snapshot = SIM_DEVICES.lookup(dev.name())?;
-            let snapshot = snapshot.access()?;
-            (snapshot.banks.clone(), snapshot.probed.clone())
-        };
-        let mut banks = KVec::new();
-        let mut names = KVec::new();
-        for bank in snapshots.iter() {
-            let (config, sim_config) = bank.chip_config()?;
-            let name = sim::register(dev, config, sim_config, SimChip::new(bank.num_lines)?)?;
-            names.push(name, GFP_KERNEL)?;
-            banks.push(bank.state.clone(), GFP_KERNEL)?;
+        // As gpio-sim: one bank per child of the device's node, each with its line count and
+        // label; gpiolib reads the line names, invalid lines and hogs from the bank's node.
+        let node = dev.fwnode().ok_or(ENODEV)?;
+        let mut chips = 0;
+        for bank in node.children() {
+            let ngpio: u32 = bank.property_read(c"ngpios").required_by(dev)?;
+            if ngpio > driver::MAX_LINES {
+                return Err(ERANGE);
+            }
+            let label = match bank.property_read::<CString>(c"gpio-sim,label").optional() {
+                Some(label) => label,
+                // gpio-sim's default: "%s:%pfwP", the device's name and the node's.
+                None => CString::try_from_fmt(fmt!(
+                    "{}:{}",
+                    BStr::from_bytes(dev.name().to_bytes()),
+                    bank.display_name()
+                ))?,
+            };
+            let mut config = ChipConfig::new(&label, ngpio)?;
+            config.edge_events = true;
+            config.fwnode = Some(bank);
+            let lines = SimConfig {
+                line_dirs: Some(LINE_DIRS),
+            };
+            sim::register(dev, config, lines, SimChip::new(ngpio)?)?;
+            chips += 1;
         }
-        for (bank, name) in banks.iter().zip(names.drain_all()) {
-            bank.inner.lock().chip_name = Some(name);
-        }
-        // Cleared again by the drop if the driver core still fails the probe after this.
-        probed.store(true, Ordering::Release);
-        dev_dbg!(dev, "{} simulated GPIO chip(s)\n", banks.len());
-        Ok(GpioSimRs { banks, probed })
-    }
-}
-
-impl Drop for GpioSimRs {
-    fn drop(&mut self) {
-        self.probed.store(false, Ordering::Release);
-        for bank in self.banks.iter() {
-            bank.inner.lock().chip_name = None;
-        }
+        dev_dbg!(dev, "{} simulated GPIO chip(s)\n", chips);
+        Ok(GpioSimRs)
     }
 }
 
@@ -691,11 +632,21 @@ impl configfs::GroupOperations for SimRoot {
     }
 }
 
-/// A live device: its platform device and what its probe reads.
+/// A live device: its platform device, which owns the software nodes describing it, and the
+/// node of each bank.
 struct Live {
-    // Dropped first: the device goes (and its chips with it) before its description.
-    _pdev: platform::DeviceRegistration,
-    _snapshot: Provider<DevSnapshot>,
+    pdev: platform::DeviceRegistration,
+    banks: KVec<(Arc<BankState>, ARef<FwNode>)>,
+}
+
+impl Live {
+    /// The name of the gpio device of `bank`'s chip, if the chip is registered: as gpio-sim, it
+    /// is looked for among the children of the platform device.
+    fn chip_name(&self, bank: &BankState) -> Option<CString> {
+        let (_, node) = self.banks.iter().find(|(b, _)| core::ptr::eq(&**b, bank))?;
+        let chip = self.pdev.device().find_child_by_fwnode(node)?;
+        CString::try_from(chip.name()).ok()
+    }
 }
 
 struct DevInner {
@@ -746,40 +697,38 @@ impl DevState {
         if inner.banks.is_empty() {
             return Err(ENODATA);
         }
-        let probed = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
-        let dev_name = self.dev_name()?;
-        let mut banks = KVec::with_capacity(inner.banks.len(), GFP_KERNEL)?;
-        for (index, bank) in inner.banks.iter().enumerate() {
-            banks.push(bank.snapshot(&dev_name, index, self.abi)?, GFP_KERNEL)?;
-        }
         // Like gpio-sim: two banks of a device may not have the same written label (an empty
         // one too); banks without one are not compared.
-        for (i, a) in banks.iter().enumerate() {
-            let Some(label) = &a.label_set else {
+        let mut labels = KVec::with_capacity(inner.banks.len(), GFP_KERNEL)?;
+        for bank in inner.banks.iter() {
+            labels.push(bank.written_label()?, GFP_KERNEL)?;
+        }
+        for (i, label) in labels.iter().enumerate() {
+            let Some(label) = label else {
                 continue;
             };
-            if banks[..i].iter().any(|b| {
-                b.label_set
-                    .as_ref()
-                    .is_some_and(|other| other.to_bytes() == label.to_bytes())
-            }) {
+            if labels[..i]
+                .iter()
+                .flatten()
+                .any(|other| other.to_bytes() == label.to_bytes())
+            {
                 return Err(EINVAL);
             }
         }
-        let snapshot = Provider::new(DevSnapshot {
-            banks: Arc::new(banks, GFP_KERNEL)?,
-            probed: probed.clone(),
-        })?;
-        snapshot.register(&SIM_DEVICES, &dev_name)?;
-        let pdev = platform::DeviceRegistration::new(self.abi.driver(), Some(self.id.id))?;
-        if !probed.load(Ordering::Acquire) {
+        let dev_name = self.dev_name()?;
+        let mut root = SoftwareNode::new(&[])?;
+        let mut banks = KVec::with_capacity(inner.banks.len(), GFP_KERNEL)?;
+        for bank in inner.banks.iter() {
+            let node = bank.add_node(&mut root, &dev_name, self.abi)?;
+            banks.push((bank.clone(), node), GFP_KERNEL)?;
+        }
+        let pdev =
+            platform::DeviceRegistration::new_with_node(self.abi.driver(), Some(self.id.id), root)?;
+        if !pdev.is_bound() {
             // The probe failed (it said why in the kernel log).
             return Err(ENXIO);
         }
-        inner.live = Some(Live {
-            _pdev: pdev,
-            _snapshot: snapshot,
-        });
+        inner.live = Some(Live { pdev, banks });
         Ok(())
     }
 }
@@ -845,7 +794,6 @@ impl configfs::GroupOperations for DevItem {
                     label: None,
                     num_lines: 1,
                     lines: KVec::new(),
-                    chip_name: None,
                 }),
             }),
             GFP_KERNEL,
@@ -866,8 +814,6 @@ struct BankInner {
     label: Option<CString>,
     num_lines: u32,
     lines: KVec<Arc<LineState>>,
-    /// The gpio device of the bank's chip while it is registered.
-    chip_name: Option<CString>,
 }
 
 /// A bank, shared by its configfs directory, those below it and a live device.
@@ -879,38 +825,47 @@ struct BankState {
 }
 
 impl BankState {
-    /// The bank as `live` finds it; `index` is its place among the device's banks.
-    fn snapshot(self: &Arc<Self>, dev_name: &CStr, index: usize, abi: Abi) -> Result<BankSnapshot> {
-        let inner = self.inner.lock();
-        let label_set = match &inner.label {
+    /// The label written to `label`, if any (possibly empty).
+    fn written_label(&self) -> Result<Option<CString>> {
+        Ok(match &self.inner.lock().label {
             Some(label) => Some(CString::try_from(&**label)?),
             None => None,
-        };
+        })
+    }
+
+    /// Describes the bank in a child of `root`, as gpio-sim does: its line count, its label,
+    /// the names of its lines, its invalid lines, and a child of its own per hog. Returns the
+    /// bank's node.
+    fn add_node(&self, root: &mut SoftwareNode, dev_name: &CStr, abi: Abi) -> Result<ARef<FwNode>> {
+        let inner = self.inner.lock();
+        let num_lines = inner.num_lines;
         let label = match &inner.label {
-            Some(label) if !label.to_bytes().is_empty() => CString::try_from(&**label)?,
-            // gpio-sim's default: "%s:%pfwP" of the device and the bank's software node, which
-            // is the device node's `index`th child, `node<index>`.
-            _ if abi == Abi::GpioSim => CString::try_from_fmt(fmt!(
-                "{}:node{}",
-                BStr::from_bytes(dev_name.to_bytes()),
-                index
-            ))?,
-            _ => CString::try_from_fmt(fmt!(
+            Some(label) if !label.to_bytes().is_empty() => Some(CString::try_from(&**label)?),
+            // gpio-sim leaves the label to its probe, which names the bank after its node.
+            _ if abi == Abi::GpioSim => None,
+            _ => Some(CString::try_from_fmt(fmt!(
                 "{}:{}",
                 BStr::from_bytes(dev_name.to_bytes()),
                 BStr::from_bytes(self.dir.to_bytes())
-            ))?,
+            ))?),
         };
-        let mut names = KVec::new();
-        let mut invalid = KVec::new();
+        let mut names: KVec<Option<CString>> = KVec::new();
+        let mut ranges = KVec::new();
         let mut hogs = KVec::new();
         for line in inner.lines.iter() {
             let l = line.inner.lock();
             if let Some(name) = &l.name {
-                names.push((line.offset, CString::try_from(&**name)?), GFP_KERNEL)?;
+                if line.offset < num_lines {
+                    let offset = line.offset as usize;
+                    while names.len() <= offset {
+                        names.push(None, GFP_KERNEL)?;
+                    }
+                    names[offset] = Some(CString::try_from(&**name)?);
+                }
             }
             if !l.valid {
-                invalid.push(line.offset, GFP_KERNEL)?;
+                ranges.push(line.offset, GFP_KERNEL)?;
+                ranges.push(1, GFP_KERNEL)?;
             }
             if let Some(hog) = &l.hog {
                 let h = hog.inner.lock();
@@ -918,18 +873,45 @@ impl BankState {
                     Some(n) => Some(CString::try_from(&**n)?),
                     None => None,
                 };
-                hogs.push((line.offset, name, h.direction, h.active_low), GFP_KERNEL)?;
+                hogs.push(
+                    (line.offset, u32::from(h.active_low), name, h.direction),
+                    GFP_KERNEL,
+                )?;
             }
         }
-        Ok(BankSnapshot {
-            state: self.clone(),
-            label_set,
-            label,
-            num_lines: inner.num_lines,
-            names,
-            invalid,
-            hogs,
-        })
+        drop(inner);
+        let mut name_refs = KVec::with_capacity(names.len(), GFP_KERNEL)?;
+        for name in names.iter() {
+            name_refs.push(name.as_deref(), GFP_KERNEL)?;
+        }
+        let mut entries = KVec::with_capacity(4, GFP_KERNEL)?;
+        entries.push(Entry::U32(c"ngpios", num_lines), GFP_KERNEL)?;
+        if let Some(label) = &label {
+            entries.push(Entry::String(c"gpio-sim,label", Some(&**label)), GFP_KERNEL)?;
+        }
+        if !name_refs.is_empty() {
+            entries.push(
+                Entry::StringArray(c"gpio-line-names", &name_refs),
+                GFP_KERNEL,
+            )?;
+        }
+        if !ranges.is_empty() {
+            entries.push(
+                Entry::U32Array(c"gpio-reserved-ranges", &ranges),
+                GFP_KERNEL,
+            )?;
+        }
+        let bank = root.add_child(&entries)?;
+        for (offset, active_low, name, direction) in hogs.iter() {
+            let gpios = [*offset, *active_low];
+            bank.add_child(&[
+                Entry::Bool(c"gpio-hog"),
+                Entry::U32Array(c"gpios", &gpios),
+                Entry::String(c"line-name", name.as_deref()),
+                Entry::Bool(direction.property()),
+            ])?;
+        }
+        Ok(ARef::from(bank.fwnode()))
     }
 }
 
@@ -955,12 +937,14 @@ impl configfs::AttributeOperations<0> for BankItem {
     type Data = BankItem;
 
     fn show(this: &BankItem, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
-        let live = this.dev.inner.lock().live.is_some();
-        match &this.state.inner.lock().chip_name {
+        let dev = this.dev.inner.lock();
+        let Some(live) = &dev.live else {
+            return emit(page, b"none");
+        };
+        match live.chip_name(&this.state) {
             Some(name) => emit(page, name.to_bytes()),
-            // gpio-sim looks for the chip among the live device's children: none while the
-            // device is unbound.
-            None if live && this.dev.abi == Abi::GpioSim => Ok(0),
+            // gpio-sim finds no chip among the children of a live device that is unbound.
+            None if this.dev.abi == Abi::GpioSim => Ok(0),
             None => emit(page, b"none"),
         }
     }
@@ -1246,49 +1230,22 @@ impl configfs::AttributeOperations<2> for HogItem {
     }
 }
 
-/// A device the module creates by itself (module parameters `chips` and `lines`).
+/// A device the module creates by itself (module parameters `chips` and `lines`): one bank of
+/// `lines` lines, labelled after the device.
 struct FixedDevice {
-    // Dropped first, as in `Live`.
     _pdev: platform::DeviceRegistration,
-    _snapshot: Provider<DevSnapshot>,
 }
 
 impl FixedDevice {
     fn new(abi: Abi, id: u32, lines: u32) -> Result<Self> {
         let dev_name = CString::try_from_fmt(fmt!("{}.{}", abi.driver_str(), id))?;
-        let bank = Arc::pin_init(
-            try_pin_init!(BankState {
-                dir: CString::try_from(c"bank0")?,
-                inner <- new_mutex!(BankInner {
-                    label: None,
-                    num_lines: lines,
-                    lines: KVec::new(),
-                    chip_name: None,
-                }),
-            }),
-            GFP_KERNEL,
-        )?;
-        let mut banks = KVec::new();
-        banks.push(
-            BankSnapshot {
-                state: bank,
-                label_set: None,
-                label: CString::try_from(&*dev_name)?,
-                num_lines: lines,
-                names: KVec::new(),
-                invalid: KVec::new(),
-                hogs: KVec::new(),
-            },
-            GFP_KERNEL,
-        )?;
-        let snapshot = Provider::new(DevSnapshot {
-            banks: Arc::new(banks, GFP_KERNEL)?,
-            probed: Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
-        })?;
-        snapshot.register(&SIM_DEVICES, &dev_name)?;
+        let mut root = SoftwareNode::new(&[])?;
+        root.add_child(&[
+            Entry::U32(c"ngpios", lines),
+            Entry::String(c"gpio-sim,label", Some(&*dev_name)),
+        ])?;
         Ok(Self {
-            _pdev: platform::DeviceRegistration::new(abi.driver(), Some(id))?,
-            _snapshot: snapshot,
+            _pdev: platform::DeviceRegistration::new_with_node(abi.driver(), Some(id), root)?,
         })
     }
 }

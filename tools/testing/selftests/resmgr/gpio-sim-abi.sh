@@ -232,6 +232,11 @@ scenario() {
 	op "b0 chip in the platform device" test -d "/sys/devices/platform/$DEV/$CHIP0/sim_gpio15"
 	op "b1 chip in the platform device" test -d "/sys/devices/platform/$DEV/$CHIP1/sim_gpio0"
 	op "bound to the gpio-sim driver" test -e "$PDRV/$DEV"
+	# The device is described as gpio-sim describes it: a software node, with a child per
+	# bank that the bank's gpio device takes (the children's names are per parent).
+	op "platform device has a software node" test -L "/sys/devices/platform/$DEV/software_node"
+	rec "b0 chip's node" "$(basename "$(readlink "/sys/devices/platform/$DEV/$CHIP0/software_node")")"
+	rec "b1 chip's node" "$(basename "$(readlink "/sys/devices/platform/$DEV/$CHIP1/software_node")")"
 	gpio "b0 seen by libgpiod" "$CHIP0"
 	gpio "b1 seen by libgpiod (default label)" "$CHIP1"
 
