@@ -12,6 +12,7 @@ use crate::{
     sync::{
         Arc,
         CondVar,
+        FastGuard,
         Mutex,
         SrcuFast, //
     },
@@ -114,7 +115,9 @@ impl<T: Send + Sync + 'static> Shell<T> {
     #[inline]
     pub(crate) fn read(&self) -> Result<Guard<'_, T>> {
         let srcu = self.srcu.read_lock();
-        let imp = NonNull::new(self.imp.load(Ordering::Acquire)).ok_or(ENODEV)?;
+        let Some(imp) = NonNull::new(self.imp.load(Ordering::Acquire)) else {
+            return revoked(srcu);
+        };
         // SAFETY: `imp` was loaded non-null inside the read-side critical section held by
         // `srcu`, so by the type invariants it stays valid for as long as `srcu` is held.
         Ok(unsafe { Guard::new(srcu, imp) })
@@ -240,6 +243,17 @@ impl<T: Send + Sync + 'static> Shell<T> {
         }
         Ok(())
     }
+}
+
+/// Ends the read-side critical section of an access that found the shell revoked.
+///
+/// Out of line and cold, so that the compiler lays an access out as a straight line: lock, load,
+/// test, and on to the caller's code.
+#[cold]
+#[inline(never)]
+fn revoked<T>(srcu: FastGuard<'_>) -> Result<Guard<'_, T>> {
+    drop(srcu);
+    Err(ENODEV)
 }
 
 /// Identifies the current task, for comparisons only.
