@@ -168,7 +168,10 @@ static void drop_chip(const char *cfs, const char *name)
 #define PER_FILE	10000
 
 /* Paired runs of P2 (odd: the median is one of them). */
-#define P2_ROUNDS	21
+#define P2_ROUNDS	41
+
+/* Set+get pairs of one P2 run. */
+#define P2_LOOPS	50000
 
 /* Paired runs of P1's goals (odd, as P2's). */
 #define P1_ROUNDS	21
@@ -381,7 +384,7 @@ int main(int argc, char **argv)
 		for (k = 0; k < 3; k++) {
 			int which = (k + round) % 3;
 
-			v[which] = bench(kinds[which], iters / 4, 1);
+			v[which] = bench(kinds[which], iters, 1);
 		}
 		p1_fast[round] = v[0] / v[1];
 		p1_srcu[round] = v[2] / v[0];
@@ -408,18 +411,18 @@ int main(int argc, char **argv)
 	 * decide it. The best run of each side is printed as well.
 	 */
 	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, %d paired runs of %d)\n",
-	       P2_ROUNDS, 20000);
+	       P2_ROUNDS, P2_LOOPS);
 	rs = 1e18;
 	c = 1e18;
 	for (round = 0; round < P2_ROUNDS; round++) {
 		double v, w;
 
 		if (round & 1) {
-			w = gpio_loop(argv[2], 20000);
-			v = gpio_loop(argv[1], 20000);
+			w = gpio_loop(argv[2], P2_LOOPS);
+			v = gpio_loop(argv[1], P2_LOOPS);
 		} else {
-			v = gpio_loop(argv[1], 20000);
-			w = gpio_loop(argv[2], 20000);
+			v = gpio_loop(argv[1], P2_LOOPS);
+			w = gpio_loop(argv[2], P2_LOOPS);
 		}
 		p2[round] = v / w;
 		rs = v < rs ? v : rs;
@@ -432,18 +435,18 @@ int main(int argc, char **argv)
 	check_goal("gpio_sim_rs / gpio-sim, median", p2[P2_ROUNDS / 2], 1.01, 1);
 
 	printf("\nP2 in-kernel consumer set+get loop through gpiolib (ns per pair, %d paired runs of %d)\n",
-	       P2_ROUNDS, 20000);
+	       P2_ROUNDS, P2_LOOPS);
 	rs = 1e18;
 	c = 1e18;
 	for (round = 0; round < P2_ROUNDS; round++) {
 		double v, w;
 
 		if (round & 1) {
-			w = bench(RESMGR_TEST_BENCH_GPIOD_C, 20000, 1) / 20000;
-			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, 20000, 1) / 20000;
+			w = bench(RESMGR_TEST_BENCH_GPIOD_C, P2_LOOPS, 1) / P2_LOOPS;
+			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, P2_LOOPS, 1) / P2_LOOPS;
 		} else {
-			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, 20000, 1) / 20000;
-			w = bench(RESMGR_TEST_BENCH_GPIOD_C, 20000, 1) / 20000;
+			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, P2_LOOPS, 1) / P2_LOOPS;
+			w = bench(RESMGR_TEST_BENCH_GPIOD_C, P2_LOOPS, 1) / P2_LOOPS;
 		}
 		p2[round] = v / w;
 		rs = v < rs ? v : rs;
