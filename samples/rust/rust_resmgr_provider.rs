@@ -9,7 +9,8 @@
 //!   3 low ([`kernel::gpio::driver`]);
 //! - a 3.3 V regulator, `rust-resmgr-sample-vdd`, which the board (here: this module) maps as the
 //!   `vdd` supply of the device `rust_resmgr_consumer` ([`kernel::resmgr::regulator`]);
-//! - a character device, `/dev/rust-resmgr-sample`, that reads `hello` ([`kernel::resmgr::chardev`]).
+//! - a character device, `/dev/rust-resmgr-sample`, that reads `hello`
+//!   ([`kernel::resmgr::chardev`]).
 //!
 //! Consumers use the first two through gpiolib and the regulator core, as for any provider, and
 //! userspace the third through its file. Unbinding the device (`echo rust_resmgr_provider >

@@ -3,7 +3,7 @@
 //! What a GPIO simulator adds to a chip: per-line sysfs directories.
 //!
 //! A simulator registers its chips with [`register`] instead of
-//! [`driver::register_with`](super::driver::register_with): on top of the chip it gets one sysfs
+//! [`driver::register_with`]: on top of the chip it gets one sysfs
 //! directory per line under the chip's gpio device ([`LineDirs`], served by [`LineAttrOps`]),
 //! through which userspace drives the simulated hardware. The rest of a simulated chip's
 //! description (line names, invalid lines, hogs) goes in its firmware node

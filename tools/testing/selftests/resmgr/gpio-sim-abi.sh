@@ -235,8 +235,10 @@ scenario() {
 	# The device is described as gpio-sim describes it: a software node, with a child per
 	# bank that the bank's gpio device takes (the children's names are per parent).
 	op "platform device has a software node" test -L "/sys/devices/platform/$DEV/software_node"
-	rec "b0 chip's node" "$(basename "$(readlink "/sys/devices/platform/$DEV/$CHIP0/software_node")")"
-	rec "b1 chip's node" "$(basename "$(readlink "/sys/devices/platform/$DEV/$CHIP1/software_node")")"
+	for chip in "$CHIP0" "$CHIP1"; do
+		node=$(readlink "/sys/devices/platform/$DEV/$chip/software_node")
+		rec "bank chip's node" "${node##*/}"
+	done
 	gpio "b0 seen by libgpiod" "$CHIP0"
 	gpio "b1 seen by libgpiod (default label)" "$CHIP1"
 

@@ -391,9 +391,9 @@ int main(int argc, char **argv)
 	}
 	qsort(p1_fast, P1_ROUNDS, sizeof(p1_fast[0]), cmp_double);
 	qsort(p1_srcu, P1_ROUNDS, sizeof(p1_srcu[0]), cmp_double);
-	printf("  Handle::access / srcu-fast pair: median of %d paired runs %.3f "
-	       "(lowest %.3f, highest %.3f)\n", P1_ROUNDS, p1_fast[P1_ROUNDS / 2], p1_fast[0],
-	       p1_fast[P1_ROUNDS - 1]);
+	printf("  Handle::access / srcu-fast pair: median of %d paired runs %.3f", P1_ROUNDS,
+	       p1_fast[P1_ROUNDS / 2]);
+	printf(" (lowest %.3f, highest %.3f)\n", p1_fast[0], p1_fast[P1_ROUNDS - 1]);
 	printf("  classic srcu pair / Handle::access: median %.3f (lowest %.3f, highest %.3f)\n",
 	       p1_srcu[P1_ROUNDS / 2], p1_srcu[0], p1_srcu[P1_ROUNDS - 1]);
 	check_goal("Handle::access / srcu-fast pair, median", p1_fast[P1_ROUNDS / 2], 1.05, 1);
@@ -434,8 +434,8 @@ int main(int argc, char **argv)
 	       p2[P2_ROUNDS / 2], p2[0], p2[P2_ROUNDS - 1]);
 	check_goal("gpio_sim_rs / gpio-sim, median", p2[P2_ROUNDS / 2], 1.01, 1);
 
-	printf("\nP2 in-kernel consumer set+get loop through gpiolib (ns per pair, %d paired runs of %d)\n",
-	       P2_ROUNDS, P2_LOOPS);
+	printf("\nP2 in-kernel consumer set+get loop through gpiolib ");
+	printf("(ns per pair, %d paired runs of %d)\n", P2_ROUNDS, P2_LOOPS);
 	rs = 1e18;
 	c = 1e18;
 	for (round = 0; round < P2_ROUNDS; round++) {
