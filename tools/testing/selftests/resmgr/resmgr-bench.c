@@ -194,6 +194,52 @@ struct unbind_case {
 	double best;
 };
 
+/* ns per set+get of the uAPI loop on the gpio_sim_rs chip (@rs) or the C one. */
+static double uapi_loop(int rs, char **argv)
+{
+	return gpio_loop(argv[rs ? 1 : 2], P2_LOOPS);
+}
+
+/* ns per set+get of an in-kernel consumer through gpiolib, on either chip. */
+static double consumer_loop(int rs, char **argv)
+{
+	(void)argv;
+	return bench(rs ? RESMGR_TEST_BENCH_GPIOD_RS : RESMGR_TEST_BENCH_GPIOD_C, P2_LOOPS, 1) /
+	       P2_LOOPS;
+}
+
+/*
+ * Many short runs of @run in pairs, gpio_sim_rs and the C gpio-sim, the side
+ * that goes first alternating; the figure is the median of the pairs' ratios,
+ * so that a lucky or unlucky run on one side does not decide it. Prints the
+ * best run of each side as well, and returns the median.
+ */
+static double paired(double (*run)(int rs, char **argv), char **argv)
+{
+	double ratio[P2_ROUNDS], rs = 1e18, c = 1e18;
+	int round;
+
+	for (round = 0; round < P2_ROUNDS; round++) {
+		double v, w;
+
+		if (round & 1) {
+			w = run(0, argv);
+			v = run(1, argv);
+		} else {
+			v = run(1, argv);
+			w = run(0, argv);
+		}
+		ratio[round] = v / w;
+		rs = v < rs ? v : rs;
+		c = w < c ? w : c;
+	}
+	qsort(ratio, P2_ROUNDS, sizeof(ratio[0]), cmp_double);
+	printf("  best: gpio_sim_rs %6.0f   gpio-sim (C) %6.0f   ratio %.3f\n", rs, c, rs / c);
+	printf("  median of the paired ratios %.3f (lowest %.3f, highest %.3f)\n",
+	       ratio[P2_ROUNDS / 2], ratio[0], ratio[P2_ROUNDS - 1]);
+	return ratio[P2_ROUNDS / 2];
+}
+
 static int open_files(int *fds, long handles)
 {
 	int n = (handles + PER_FILE - 1) / PER_FILE, f;
@@ -331,7 +377,7 @@ int main(int argc, char **argv)
 	int cpus = sysconf(_SC_NPROCESSORS_ONLN), kind, t, round;
 	/* P3's in-kernel kinds: one synchronize_srcu_expedited(), then revocations. */
 	static const unsigned long long p3_handles[] = { 0, 1, 1000, 100000 };
-	double ns[7][MAX_THREADS], p2[P2_ROUNDS], p3[ARRAY_SIZE(p3_handles)], best, rs, c, sync_us;
+	double ns[7][MAX_THREADS], p3[ARRAY_SIZE(p3_handles)], best, sync_us;
 	double p1_fast[P1_ROUNDS], p1_srcu[P1_ROUNDS];
 
 	if (argc != 3) {
@@ -404,60 +450,13 @@ int main(int argc, char **argv)
 			   ns[RESMGR_TEST_BENCH_HANDLE][cpus - 1] /
 			   ns[RESMGR_TEST_BENCH_HANDLE][0], 1.2, 1);
 
-	/*
-	 * Many short runs in pairs, the side that goes first alternating; the
-	 * figure is the median of the pairs' ratios, so that a lucky or unlucky
-	 * run on one side (TCG's noise is about 1%, the goal's margin) does not
-	 * decide it. The best run of each side is printed as well.
-	 */
 	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, %d paired runs of %d)\n",
 	       P2_ROUNDS, P2_LOOPS);
-	rs = 1e18;
-	c = 1e18;
-	for (round = 0; round < P2_ROUNDS; round++) {
-		double v, w;
-
-		if (round & 1) {
-			w = gpio_loop(argv[2], P2_LOOPS);
-			v = gpio_loop(argv[1], P2_LOOPS);
-		} else {
-			v = gpio_loop(argv[1], P2_LOOPS);
-			w = gpio_loop(argv[2], P2_LOOPS);
-		}
-		p2[round] = v / w;
-		rs = v < rs ? v : rs;
-		c = w < c ? w : c;
-	}
-	qsort(p2, P2_ROUNDS, sizeof(p2[0]), cmp_double);
-	printf("  best: gpio_sim_rs %6.0f   gpio-sim (C) %6.0f   ratio %.3f\n", rs, c, rs / c);
-	printf("  median of the paired ratios %.3f (lowest %.3f, highest %.3f)\n",
-	       p2[P2_ROUNDS / 2], p2[0], p2[P2_ROUNDS - 1]);
-	check_goal("gpio_sim_rs / gpio-sim, median", p2[P2_ROUNDS / 2], 1.01, 1);
-
+	check_goal("gpio_sim_rs / gpio-sim, median", paired(uapi_loop, argv), 1.01, 1);
 	printf("\nP2 in-kernel consumer set+get loop through gpiolib ");
 	printf("(ns per pair, %d paired runs of %d)\n", P2_ROUNDS, P2_LOOPS);
-	rs = 1e18;
-	c = 1e18;
-	for (round = 0; round < P2_ROUNDS; round++) {
-		double v, w;
-
-		if (round & 1) {
-			w = bench(RESMGR_TEST_BENCH_GPIOD_C, P2_LOOPS, 1) / P2_LOOPS;
-			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, P2_LOOPS, 1) / P2_LOOPS;
-		} else {
-			v = bench(RESMGR_TEST_BENCH_GPIOD_RS, P2_LOOPS, 1) / P2_LOOPS;
-			w = bench(RESMGR_TEST_BENCH_GPIOD_C, P2_LOOPS, 1) / P2_LOOPS;
-		}
-		p2[round] = v / w;
-		rs = v < rs ? v : rs;
-		c = w < c ? w : c;
-	}
-	qsort(p2, P2_ROUNDS, sizeof(p2[0]), cmp_double);
-	printf("  best: gpio_sim_rs %6.0f   gpio-sim (C) %6.0f   ratio %.3f\n", rs, c, rs / c);
-	printf("  median of the paired ratios %.3f (lowest %.3f, highest %.3f)\n",
-	       p2[P2_ROUNDS / 2], p2[0], p2[P2_ROUNDS - 1]);
 	check_goal("gpiolib consumer, gpio_sim_rs / gpio-sim, median",
-		   p2[P2_ROUNDS / 2], 1.02, 1);
+		   paired(consumer_loop, NULL), 1.02, 1);
 
 	/* Interleaved rounds, as for the unbinds: each kind sees the same conditions. */
 	printf("\nP3 revocation latency (us, best of %d interleaved)\n", P3_ROUNDS);
