@@ -418,10 +418,9 @@ impl<const N: usize> LookupTable<N> {
                     }
                 }
                 // INVARIANT: Registered here, removed in `drop`.
-                // SAFETY: The table is pinned and stays valid until it is removed in `drop`; its
-                // strings are `'static`. `entries` directly follows the header, where its flexible
-                // array starts, and the zeroed `end` terminates it. gpiolib links the table under
-                // its own lock.
+                // The table is pinned, its strings are `'static`, `entries` starts where the
+                // header's flexible array does and the zeroed `end` terminates it.
+                // SAFETY: Valid until removed in `drop`; gpiolib links it under its own lock.
                 unsafe { bindings::gpiod_add_lookup_table(ptr::addr_of_mut!((*slot).head)) };
             }),
         })

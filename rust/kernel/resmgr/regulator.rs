@@ -434,10 +434,9 @@ pub fn register_with<T: RegulatorOps>(
     let rdev = match rdev.map(NonNull::new) {
         Ok(Some(rdev)) => rdev,
         Ok(None) | Err(_) => {
-            // SAFETY: With no supply of its own and no DT node, registration can only fail
-            // before or in `device_add()` of the `regulator_dev` or while mapping the consumer
-            // supplies, and the core undoes each: nothing but the core reached the
-            // `regulator_dev`, and the core has dropped it.
+            // With no supply of its own and no DT node, registration fails only before or in
+            // `device_add()` or while mapping the consumer supplies, and the core undoes each.
+            // SAFETY: So nothing but the core reached the `regulator_dev`, and it has dropped it.
             unsafe { block.discard() };
             return Err(rdev.err().unwrap_or(ENOMEM));
         }
