@@ -1,19 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Revocable character devices: misc devices whose open files survive their driver's unbind.
+//! Revocable character devices: misc devices whose open files and mappings survive their driver's
+//! unbind.
 //!
 //! A driver implements [`ChardevOps`] and calls [`register`] in probe. Every file operation reaches
-//! the driver only through the device's provider shell. When the device is unbound the shell is
-//! revoked (operations already inside finish, then the implementation is dropped), every poller
-//! is woken with `EPOLLHUP | EPOLLERR`, and the misc device is deregistered. Files that are still
-//! open then get `ENODEV` from `read()`, `write()` and `ioctl()` (also the 32-bit `compat_ioctl()`,
-//! which reaches `ioctl()`), `EPOLLHUP | EPOLLERR` from `poll()`, and `close()` still runs the
-//! driver's per-file release, without the implementation. The files are not seekable: `lseek()`
-//! answers `ESPIPE`, before the unbind and after it.
+//! the driver only through the device's provider shell, and so does every page fault of a mapping
+//! of the device. When the device is unbound the shell is revoked: operations already inside
+//! finish, every page mapped from the device is unmapped from every process, then the
+//! implementation is dropped; pollers are woken with `EPOLLHUP | EPOLLERR` and `O_ASYNC` files get
+//! `SIGIO` (`POLL_HUP`), and the misc device is deregistered.
 //!
-//! The wait queue that pollers sleep on is not part of the implementation: `select()` and `poll()`
-//! waiters stay on it until their system call returns, which may be long after the revocation, so
-//! it lives as long as the registration or any open file of the device.
+//! What an open file gets afterwards (`Documentation/rust/resmgr.rst` has the same table):
+//!
+//! | Operation                        | After the unbind                                     |
+//! |----------------------------------|------------------------------------------------------|
+//! | `read()`, `write()` (all forms)  | `ENODEV`                                             |
+//! | `ioctl()`, 32-bit `ioctl()`      | `ENODEV`                                             |
+//! | `lseek()`                        | `ENODEV`; `ESPIPE` (always) if the device has no size |
+//! | `mmap()`                         | `ENODEV`                                             |
+//! | access to an existing mapping    | `SIGBUS` (the pages are gone from every process)     |
+//! | `poll()`, `select()`, epoll      | `EPOLLHUP \| EPOLLERR` (and `EPOLLPRI`), at once      |
+//! | `fcntl(F_SETFL, O_ASYNC)`        | `ENODEV`; clearing `O_ASYNC` succeeds                |
+//! | `/proc/<pid>/fdinfo/<fd>`        | the VFS lines and `resmgr-revoked:\t1`               |
+//! | `close()`                        | succeeds; the driver's per-file release runs         |
+//! | `open()` of the device node      | `ENODEV` (or `ENXIO`, once the node is gone)         |
+//!
+//! What can outlive the implementation is not part of it: the poll wait queue (`select()` and
+//! `poll()` waiters stay on it until their system call returns), the `SIGIO` list (a file leaves it
+//! only when it is released) and the record of which inodes were mapped (mappings live until
+//! `munmap()`) live as long as the registration or any open file of the device.
 //!
 //! Open and release never wait for a grace period.
 //!
@@ -31,10 +46,14 @@ use crate::{
         Device, //
     },
     devres,
-    error::VTABLE_DEFAULT_ERROR,
+    error::{
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
     fs::{
         File,
-        Kiocb, //
+        Kiocb,
+        LocalFile, //
     },
     iov::{
         IovIterDest,
@@ -52,19 +71,38 @@ use crate::{
         MiscDeviceOptions,
         MiscDeviceRegistration, //
     },
+    mm::virt::{
+        VmaNew,
+        VmaRef, //
+    },
+    new_mutex,
+    page::Page,
     prelude::*,
-    static_lock_class,
+    seq_file::SeqFile,
+    seq_print, static_lock_class,
     sync::{
         poll::{
             PollCondVarBox,
             PollTable, //
         },
         Arc,
+        Mutex, //
+    },
+    types::{
+        ForeignOwnable,
+        Opaque, //
     },
 };
 use core::{
-    ffi::c_void,
-    marker::PhantomData, //
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    marker::PhantomData,
+    ptr::{
+        self,
+        NonNull, //
+    },
 };
 
 /// `poll()` mask of a file whose device is gone.
@@ -99,9 +137,11 @@ impl<'a, T: ChardevOps> Access<'a, T> {
         &self.guard.ops
     }
 
-    /// Wakes every poller of the device, so that they call [`ChardevOps::poll`] again.
+    /// Wakes every poller of the device, so that they call [`ChardevOps::poll`] again, and sends
+    /// `SIGIO` (`POLL_IN`) to the owners of the device's files that are in `O_ASYNC` mode.
     pub fn notify_pollers(&self) {
-        self.guard.poll.notify_all();
+        self.guard.shared.poll.notify_all();
+        self.guard.shared.fasync.signal(bindings::POLL_IN);
     }
 
     /// Leaves the access, runs `f` (which may sleep as long as it needs), and enters again.
@@ -119,6 +159,9 @@ impl<'a, T: ChardevOps> Access<'a, T> {
 ///
 /// Each method runs inside an access to the device (see [`Access`]); none runs after the device's
 /// unbind, except [`ChardevOps::release`], which always runs once per opened file.
+///
+/// `fcntl(F_SETFL, O_ASYNC)` needs no method: the adapter keeps the device's `SIGIO` list, which
+/// [`Access::notify_pollers`] signals.
 #[vtable]
 pub trait ChardevOps: Send + Sync + Sized + 'static {
     /// Per-open-file state; dropped by [`ChardevOps::release`] whatever happened to the device.
@@ -150,13 +193,55 @@ pub trait ChardevOps: Send + Sync + Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Returns the size of the file, for `lseek()`: positions go from 0 to the size, `SEEK_END`
+    /// counts from it. Without this method the file is not seekable (`ESPIPE`).
+    fn size(&self, _file: &Self::File) -> i64 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Handles an ioctl.
+    ///
+    /// Also reached by 32-bit processes on a 64-bit kernel, with the argument converted by
+    /// `compat_ptr()`, unless the device has [`ChardevOps::compat_ioctl`].
     fn ioctl(_this: Access<'_, Self>, _file: &Self::File, _cmd: u32, _arg: usize) -> Result<isize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Handles an ioctl of a 32-bit process on a 64-bit kernel, for ioctls whose structures have
+    /// another layout there.
+    #[cfg(CONFIG_COMPAT)]
+    fn compat_ioctl(
+        _this: Access<'_, Self>,
+        _file: &Self::File,
+        _cmd: u32,
+        _arg: usize,
+    ) -> Result<isize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Returns the poll mask of the file (the adapter registers the wait).
     fn poll(&self, _file: &Self::File) -> u32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Checks a new mapping of the file (its size, its flags) before it is made.
+    ///
+    /// Optional: a device that has [`ChardevOps::fault`] can be mapped without it.
+    fn mmap(&self, _file: &Self::File, _vma: &VmaNew) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the page to map at page `pgoff` of the file, or `None` (the process gets `SIGBUS`,
+    /// as past the end of a file).
+    ///
+    /// A device with this method can be mapped. The adapter maps the page while the access lasts,
+    /// so the device may drop the page once it is revoked: by then every mapping of it is gone.
+    fn fault(&self, _file: &Self::File, _pgoff: usize) -> Option<&Page> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes the device's lines of `/proc/<pid>/fdinfo/<fd>`.
+    fn show_fdinfo(&self, _file: &Self::File, _m: &SeqFile) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -166,15 +251,139 @@ pub trait ChardevOps: Send + Sync + Sized + 'static {
 struct ChardevImpl<T: ChardevOps> {
     #[pin]
     ops: T,
-    /// The device's poll wait queue (shared with the registration and the open files).
-    poll: Arc<PollCondVarBox>,
+    /// What the device's files share (also held by the registration and the open files).
+    shared: Arc<Shared>,
+}
+
+/// What the files of a device share and what may outlive its implementation.
+#[pin_data]
+struct Shared {
+    /// The poll wait queue.
+    poll: PollCondVarBox,
+    /// The files in `O_ASYNC` mode.
+    fasync: FasyncList,
+    /// The inodes through which the device was mapped, each listed once.
+    #[pin]
+    mapped: Mutex<KVec<InodeRef>>,
+}
+
+impl Shared {
+    /// Not generic, so that all devices share one lock class and one name per lock.
+    fn new() -> Result<Arc<Self>> {
+        static POLL: &CStr = c"resmgr::chardev::poll";
+        let poll = PollCondVarBox::new(POLL, static_lock_class!())?;
+        Arc::pin_init(
+            pin_init!(Self {
+                poll,
+                fasync: FasyncList::new(),
+                mapped <- new_mutex!(KVec::new(), "resmgr::chardev::mapped"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Records that `file` is being mapped, so that the device's revocation unmaps it.
+    fn track_mapping(&self, file: &File) -> Result {
+        // SAFETY: `file` is valid, and so is its inode while the file lives.
+        let inode = unsafe { (*file.as_ptr()).f_inode };
+        let mut mapped = self.mapped.lock();
+        if mapped.iter().any(|i| i.0.as_ptr() == inode) {
+            return Ok(());
+        }
+        mapped.push(InodeRef::new(inode), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Unmaps every page mapped from the device, from every process.
+    fn unmap_all(&self) {
+        for inode in self.mapped.lock().iter() {
+            inode.unmap_all();
+        }
+    }
+}
+
+/// A reference to an inode, from `ihold()`.
+///
+/// # Invariants
+///
+/// The inode is valid, and this owns one reference to it.
+struct InodeRef(NonNull<bindings::inode>);
+
+// SAFETY: An inode reference may be given back from any thread.
+unsafe impl Send for InodeRef {}
+// SAFETY: `InodeRef` gives no access to the inode through a shared reference but `unmap_all`,
+// which may be called from any thread.
+unsafe impl Sync for InodeRef {}
+
+impl InodeRef {
+    /// Takes a reference to `inode`, which must be valid (held by an open file).
+    fn new(inode: *mut bindings::inode) -> Self {
+        let inode = NonNull::new(inode).expect("an open file has an inode");
+        // SAFETY: The caller's file holds the inode, so it is valid.
+        unsafe { bindings::ihold(inode.as_ptr()) };
+        // INVARIANT: The reference was just taken.
+        Self(inode)
+    }
+
+    /// Removes every page of the inode's mapping from every process that maps it, private copies
+    /// included.
+    fn unmap_all(&self) {
+        // SAFETY: By the type invariants the inode, and so its `i_mapping`, is valid. A length of
+        // 0 means "to the end"; `even_cows` removes the private copies too.
+        unsafe { bindings::unmap_mapping_range((*self.0.as_ptr()).i_mapping, 0, 0, 1) };
+    }
+}
+
+impl Drop for InodeRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants this owns a reference to the inode.
+        unsafe { bindings::iput(self.0.as_ptr()) };
+    }
+}
+
+/// The `O_ASYNC` files of a device (a `struct fasync_struct` list).
+///
+/// # Invariants
+///
+/// `head` is changed only by `fasync_helper()`, which serialises changes with its own lock, and
+/// read only by `kill_fasync()`, under RCU. Each file removes itself when it is released, before
+/// its [`Shared`] reference is dropped, so the list is empty when the `FasyncList` is dropped.
+struct FasyncList {
+    head: Opaque<*mut bindings::fasync_struct>,
+}
+
+// SAFETY: The list is an RCU-protected list with its own lock (see the type invariants).
+unsafe impl Send for FasyncList {}
+// SAFETY: As for `Send`: any thread may change it through `fasync_helper()` or signal it.
+unsafe impl Sync for FasyncList {}
+
+impl FasyncList {
+    fn new() -> Self {
+        Self {
+            head: Opaque::new(ptr::null_mut()),
+        }
+    }
+
+    /// Adds `file` to the list (`on`) or removes it.
+    fn set(&self, file: &File, fd: i32, on: bool) -> Result {
+        // SAFETY: `file` is valid; by the type invariants `head` may be changed by this function.
+        to_result(unsafe {
+            bindings::fasync_helper(fd, file.as_ptr(), c_int::from(on), self.head.get())
+        })
+    }
+
+    /// Sends `SIGIO` with `band` (a `POLL_*` code) to the owners of the files on the list.
+    fn signal(&self, band: u32) {
+        // SAFETY: By the type invariants `head` may be read by this function.
+        unsafe { bindings::kill_fasync(self.head.get(), bindings::SIGIO as c_int, band as c_int) };
+    }
 }
 
 /// One open file: a handle to the device and the driver's per-file state.
 struct OpenFile<T: ChardevOps> {
     handle: Handle<ChardevImpl<T>>,
-    /// Keeps the poll wait queue alive while the file can be on it.
-    poll: Arc<PollCondVarBox>,
+    /// Keeps what the device's files share alive while the file can use it.
+    shared: Arc<Shared>,
     state: T::File,
 }
 
@@ -183,6 +392,52 @@ struct OpenFile<T: ChardevOps> {
 /// Private: its `open` finds the [`Registration`] around the misc device with `container_of!`,
 /// which is sound only because no other code can register it.
 struct Adapter<T>(PhantomData<T>);
+
+impl<T: ChardevOps> Adapter<T> {
+    /// The operations of a mapping of the device.
+    const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(Self::fault),
+        ..pin_init::zeroed()
+    };
+
+    /// Page fault handler of a mapping of the device.
+    ///
+    /// Maps the driver's page inside the access, so that the revocation's grace period also waits
+    /// for the mapping to be made, and the unmapping that follows finds it.
+    ///
+    /// # Safety
+    ///
+    /// `vmf` is a valid fault of a VMA that [`MiscDevice::mmap`] of `Adapter<T>` set up, with the
+    /// mmap or VMA read lock held.
+    unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+        // SAFETY: `vmf` is valid for the call; these fields are set before the handler runs.
+        let (vma, pgoff, address) = unsafe {
+            let fault = &(*vmf).__bindgen_anon_1;
+            (fault.vma, fault.pgoff, fault.address)
+        };
+        // SAFETY: The VMA is valid and read-locked for the call.
+        let vma = unsafe { VmaRef::from_raw(vma) };
+        // SAFETY: The VMA holds a reference to its file, a file of this device: its private data
+        // is the `OpenFile<T>` that `open` made, released only after the last VMA is gone.
+        let device = unsafe {
+            <KBox<OpenFile<T>> as ForeignOwnable>::borrow((*(*vma.as_ptr()).vm_file).private_data)
+        };
+        let sigbus = bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+        let (Ok(imp), Some(vma)) = (device.handle.access(), vma.as_mixedmap_vma()) else {
+            return sigbus;
+        };
+        let Some(page) = imp.ops.fault(&device.state, pgoff as usize) else {
+            return sigbus;
+        };
+        match vma.vm_insert_page(address as usize, page) {
+            Ok(()) => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
+            // Another thread mapped the page first.
+            Err(e) if e == EBUSY => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
+            Err(e) if e == ENOMEM => bindings::vm_fault_reason_VM_FAULT_OOM,
+            Err(_) => sigbus,
+        }
+    }
+}
 
 #[vtable]
 impl<T: ChardevOps> MiscDevice for Adapter<T> {
@@ -197,12 +452,12 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
         // the registration alive for the duration of this call.
         let reg = unsafe { &*crate::container_of!(misc, Registration<T>, misc) };
         let handle = reg.provider.handle();
-        let poll = reg.poll.clone();
+        let shared = reg.shared.clone();
         let state = handle.access()?.ops.open(file)?;
         Ok(KBox::new(
             OpenFile {
                 handle,
-                poll,
+                shared,
                 state,
             },
             GFP_KERNEL,
@@ -210,9 +465,9 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
     }
 
     fn release(device: Self::Ptr, _file: &File) {
-        // Dropping `poll` (maybe the last reference to the wait queue) is safe here: epoll has
-        // detached this file's waits before `release`, and `select()`/`poll()` waiters hold the
-        // file open until they return.
+        // Dropping `shared` (maybe the last reference to the wait queue) is safe here: epoll has
+        // detached this file's waits before `release`, `select()`/`poll()` waiters hold the file
+        // open until they return, and the file has left the `SIGIO` list (`fasync` first).
         let OpenFile { handle, state, .. } = KBox::into_inner(device);
         let access = handle.access();
         match &access {
@@ -240,6 +495,20 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
         T::write(access, &device.state, iov, kiocb.ki_pos_mut())
     }
 
+    fn llseek(device: &OpenFile<T>, file: &LocalFile, offset: i64, whence: i32) -> Result<i64> {
+        if !T::HAS_SIZE {
+            return Err(ESPIPE);
+        }
+        let size = device.handle.access()?.ops.size(&device.state);
+        // SAFETY: `file` is valid; `fixed_size_llseek()` updates its position under its lock.
+        let pos = unsafe { bindings::fixed_size_llseek(file.as_ptr(), offset, whence, size) };
+        if pos < 0 {
+            // Errors are small negative numbers.
+            return Err(Error::from_errno(pos as i32));
+        }
+        Ok(pos)
+    }
+
     fn ioctl(device: &OpenFile<T>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let access = Access::new(&device.handle)?;
         if !T::HAS_IOCTL {
@@ -248,18 +517,71 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
         T::ioctl(access, &device.state, cmd, arg)
     }
 
+    #[cfg(CONFIG_COMPAT)]
+    fn compat_ioctl(device: &OpenFile<T>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        if !T::HAS_COMPAT_IOCTL {
+            // Converts the argument and comes back through `ioctl`, and so through the shell.
+            // SAFETY: `file` is a valid file of this device.
+            let ret = unsafe { bindings::compat_ptr_ioctl(file.as_ptr(), cmd, arg as _) };
+            return if ret < 0 {
+                Err(Error::from_errno(ret as i32))
+            } else {
+                Ok(ret as isize)
+            };
+        }
+        T::compat_ioctl(Access::new(&device.handle)?, &device.state, cmd, arg)
+    }
+
     fn poll(device: &OpenFile<T>, file: &File, table: &PollTable<'_>) -> Result<u32> {
         let Ok(imp) = device.handle.access() else {
             return Ok(POLL_REVOKED);
         };
         // Registered inside the access: a revocation either comes before it (and `ENODEV` above
         // answers) or wakes this wait after its grace period.
-        table.register_wait(file, &device.poll);
+        table.register_wait(file, &device.shared.poll);
         Ok(if T::HAS_POLL {
             imp.ops.poll(&device.state)
         } else {
             EPOLLIN | EPOLLOUT
         })
+    }
+
+    fn fasync(device: &OpenFile<T>, file: &File, fd: i32, on: bool) -> Result {
+        // Joining needs the device; leaving always succeeds (also on release).
+        let _access = if on {
+            Some(device.handle.access()?)
+        } else {
+            None
+        };
+        // A file that joins inside the access is signalled by a revocation, which takes the list
+        // only after its grace period.
+        device.shared.fasync.set(file, fd, on)
+    }
+
+    fn mmap(device: &OpenFile<T>, file: &File, vma: &VmaNew) -> Result {
+        if !T::HAS_FAULT {
+            // What the VFS answers for a file without `mmap`.
+            return Err(ENODEV);
+        }
+        let imp = device.handle.access()?;
+        if T::HAS_MMAP {
+            imp.ops.mmap(&device.state, vma)?;
+        }
+        // Tracked inside the access, so a revocation that follows unmaps this file's mappings.
+        device.shared.track_mapping(file)?;
+        vma.set_mixedmap();
+        // SAFETY: `vma` is being set up by this `mmap` call, which may set its operations. They
+        // are a constant, and `fault` only needs what this file gives every VMA of it.
+        unsafe { (*vma.as_ptr()).vm_ops = &Self::VM_OPS };
+        Ok(())
+    }
+
+    fn show_fdinfo(device: &OpenFile<T>, m: &SeqFile, _file: &File) {
+        match device.handle.access() {
+            Ok(imp) if T::HAS_SHOW_FDINFO => imp.ops.show_fdinfo(&device.state, m),
+            Ok(_) => {}
+            Err(_) => seq_print!(m, "resmgr-revoked:\t1\n"),
+        }
     }
 }
 
@@ -272,8 +594,8 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
 #[pin_data(PinnedDrop)]
 struct Registration<T: ChardevOps> {
     provider: Provider<ChardevImpl<T>>,
-    /// The poll wait queue, for new files.
-    poll: Arc<PollCondVarBox>,
+    /// What the device's files share, for new files.
+    shared: Arc<Shared>,
     // Last: files may be opened as soon as it is registered.
     #[pin]
     misc: MiscDeviceRegistration<Adapter<T>>,
@@ -282,12 +604,16 @@ struct Registration<T: ChardevOps> {
 #[pinned_drop]
 impl<T: ChardevOps> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // The fence first: new opens and file operations get `ENODEV`, operations inside finish,
-        // the implementation is dropped. Then every poller is woken; any `poll()` from now on
+        // The fence first: new opens, file operations and page faults get `ENODEV` or `SIGBUS`,
+        // operations inside finish (and the pages they mapped are mapped), every mapping is
+        // emptied, and only then the implementation, which owns the pages, is dropped. Then
+        // every poller is woken and every `O_ASYNC` owner signalled; any `poll()` from now on
         // answers `POLL_REVOKED` without waiting. The misc device is deregistered afterwards,
         // when the field is dropped.
-        self.provider.shell().revoke();
-        wake_revoked(&self.poll);
+        let shared = &self.shared;
+        self.provider.shell().revoke_then(|| shared.unmap_all());
+        wake_revoked(&shared.poll);
+        shared.fasync.signal(bindings::POLL_HUP);
     }
 }
 
@@ -316,25 +642,19 @@ pub fn register<T: ChardevOps>(
     name: &'static CStr,
     ops: impl PinInit<T, Error>,
 ) -> Result {
-    let poll = Arc::new(new_poll_cv()?, GFP_KERNEL)?;
-    let imp_poll = poll.clone();
+    let shared = Shared::new()?;
+    let imp_shared = shared.clone();
     let provider = Provider::new(try_pin_init!(ChardevImpl {
         ops <- ops,
-        poll: imp_poll,
+        shared: imp_shared,
     }? Error))?;
     devres::register(
         dev,
         try_pin_init!(Registration {
             provider,
-            poll,
+            shared,
             misc <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
         }? Error),
         GFP_KERNEL,
     )
-}
-
-/// The poll wait queue of a device; not generic, so that all devices share one lock class and name.
-fn new_poll_cv() -> Result<PollCondVarBox> {
-    static NAME: &CStr = c"resmgr::chardev::poll";
-    Ok(PollCondVarBox::new(NAME, static_lock_class!())?)
 }

@@ -163,7 +163,7 @@ impl<T: Send + Sync + 'static> Shell<T> {
     ///
     /// Must not be called from inside a read-side critical section of this shell.
     pub(crate) fn revoke(&self) -> bool {
-        self.fence(None::<fn()>)
+        self.fence(None::<fn()>, None::<fn()>)
     }
 
     /// [`Shell::revoke`], running `teardown` while the grace period elapses.
@@ -174,15 +174,26 @@ impl<T: Send + Sync + 'static> Shell<T> {
     /// [`Shell::access_unchecked`]) costs the longer of the two waits, not their sum.
     /// `teardown` runs exactly once, also when the shell was already revoked.
     pub(crate) fn revoke_during(&self, teardown: impl FnOnce()) -> bool {
-        self.fence(Some(teardown))
+        self.fence(Some(teardown), None::<fn()>)
     }
 
-    /// The revocation fence, with an optional teardown run during the grace period.
+    /// [`Shell::revoke`], running `before_drop` between the grace period and the drop of the
+    /// implementation.
+    ///
+    /// When `before_drop` runs, no reader is inside and none can enter, and the implementation is
+    /// still there: what readers left behind that points into it (a page they mapped) can be taken
+    /// away first. `before_drop` runs exactly once, also when the shell was already revoked.
+    pub(crate) fn revoke_then(&self, before_drop: impl FnOnce()) -> bool {
+        self.fence(None::<fn()>, Some(before_drop))
+    }
+
+    /// The revocation fence, with an optional teardown run during the grace period and an
+    /// optional step run after it, before the implementation is dropped.
     ///
     /// No lock of the shell is held while the notices run or the implementation is dropped, so
     /// that either may revoke other providers (all shells share their lock classes) or block on
     /// what a notice's owner holds while it drops the notice.
-    fn fence(&self, teardown: Option<impl FnOnce()>) -> bool {
+    fn fence(&self, teardown: Option<impl FnOnce()>, before_drop: Option<impl FnOnce()>) -> bool {
         crate::task::might_sleep();
         let raw = self.imp.swap(ptr::null_mut(), Ordering::AcqRel);
         if raw.is_null() {
@@ -190,6 +201,9 @@ impl<T: Send + Sync + 'static> Shell<T> {
             self.wait_fenced();
             if let Some(teardown) = teardown {
                 teardown();
+            }
+            if let Some(before_drop) = before_drop {
+                before_drop();
             }
             return false;
         }
@@ -210,11 +224,14 @@ impl<T: Send + Sync + 'static> Shell<T> {
             Some(teardown) => self.srcu.synchronize_expedited_during(teardown),
             None => self.srcu.synchronize_expedited(),
         }
+        if let Some(before_drop) = before_drop {
+            before_drop();
+        }
 
         // INVARIANT: The `T` is dropped as the last step of the revocation that cleared `imp`.
         // SAFETY: This call swapped `raw` out (no later reader loads it), the grace period above
-        // waited for every earlier reader, the teardown (if any) has returned, and by the type
-        // invariants `raw` is a `KBox::into_raw()`.
+        // waited for every earlier reader, the teardown and `before_drop` (if any) have returned,
+        // and by the type invariants `raw` is a `KBox::into_raw()`.
         drop(unsafe { KBox::from_raw(raw) });
 
         self.state.lock().fenced = true;
