@@ -64,6 +64,8 @@ use kernel::{
         EPOLLIN,
         EPOLLOUT, //
     },
+    mm::virt::VmaNew,
+    page::Page,
     platform,
     prelude::*,
     regulator::{
@@ -85,6 +87,8 @@ use kernel::{
         },
         Handle,
     },
+    seq_file::SeqFile,
+    seq_print,
     sync::aref::ARef,
     sync::{
         new_mutex,
@@ -477,9 +481,29 @@ impl PinnedDrop for TestFile {
     }
 }
 
-/// The device: the test device itself, for C-style regulator lookups.
+/// The device: the test device itself, for C-style regulator lookups, and the pages it maps.
 struct ResmgrTest {
     dev: ARef<Device>,
+    /// `MMAP_PAGES` zeroed pages, mapped at offsets 0 to `MMAP_PAGES - 1`.
+    pages: KVec<Page>,
+}
+
+/// What `read()` returns; its length is the file's size for `lseek()`.
+const READ_TEXT: &[u8] = b"resmgr-test\n";
+/// Pages of the buffer that `mmap()` maps (`RESMGR_TEST_MMAP_PAGES`).
+const MMAP_PAGES: usize = 4;
+
+impl ResmgrTest {
+    fn new(dev: &Device) -> Result<Self> {
+        let mut pages = KVec::with_capacity(MMAP_PAGES, GFP_KERNEL)?;
+        for _ in 0..MMAP_PAGES {
+            pages.push(Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            dev: dev.into(),
+            pages,
+        })
+    }
 }
 
 fn read_op(arg: usize) -> Result<(u64, u64)> {
@@ -578,7 +602,28 @@ impl ChardevOps for ResmgrTest {
         buf: &mut IovIterDest<'_>,
         pos: &mut i64,
     ) -> Result<usize> {
-        buf.simple_read_from_buffer(pos, b"resmgr-test\n")
+        buf.simple_read_from_buffer(pos, READ_TEXT)
+    }
+
+    fn size(&self, _file: &Self::File) -> i64 {
+        READ_TEXT.len() as i64
+    }
+
+    fn mmap(&self, _file: &Self::File, vma: &VmaNew) -> Result {
+        // Data, not code.
+        if vma.executable() {
+            return Err(EINVAL);
+        }
+        vma.try_clear_mayexec()
+    }
+
+    fn fault(&self, _file: &Self::File, pgoff: usize) -> Option<&Page> {
+        self.pages.get(pgoff)
+    }
+
+    fn show_fdinfo(&self, file: &Self::File, m: &SeqFile) {
+        let handles = file.handles.lock().slots.iter().flatten().count();
+        seq_print!(m, "resmgr-test-handles:\t{}\n", handles);
     }
 
     fn write(
@@ -1147,11 +1192,7 @@ impl platform::Driver for ResmgrTestDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
-        chardev::register(
-            dev,
-            c"resmgr-test",
-            Ok::<_, Error>(ResmgrTest { dev: dev.into() }),
-        )?;
+        chardev::register(dev, c"resmgr-test", ResmgrTest::new(dev))?;
         Ok(ResmgrTestDriver)
     }
 }

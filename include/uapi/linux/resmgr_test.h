@@ -18,6 +18,25 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * Beyond its ioctls the device has every file operation of a revocable
+ * character device, each answering ENODEV once the device is unbound (see
+ * Documentation/rust/resmgr.rst for the whole table):
+ *
+ * - read() returns "resmgr-test\n" from the file position; write() takes
+ *   everything, like /dev/null.
+ * - lseek() moves within those 12 bytes (SEEK_SET, SEEK_CUR, SEEK_END).
+ * - mmap() maps RESMGR_TEST_MMAP_PAGES zeroed pages of the device, shared
+ *   by all its files, at offsets 0 to RESMGR_TEST_MMAP_PAGES - 1 (pages);
+ *   past them, and on every mapping once the device is unbound, an access
+ *   gets SIGBUS. EINVAL for an executable mapping.
+ * - /proc/<pid>/fdinfo/<fd> shows "resmgr-test-handles:" and the number of
+ *   the file's handles.
+ * - O_ASYNC files get SIGIO with POLL_IN on POLL_MASK, and POLL_HUP when the
+ *   device is unbound.
+ */
+#define RESMGR_TEST_MMAP_PAGES	4
+
 #define RESMGR_TEST_LABEL_LEN	32
 #define RESMGR_TEST_MAX_HANDLES	16384
 
@@ -209,7 +228,8 @@ struct resmgr_test_kwork {
 /*
  * POLL_MASK: the EPOLL* mask that poll() reports for this file from now on
  * (EPOLLIN | EPOLLOUT when it is opened); pollers of the device are woken. A
- * mask of 0 lets a poller sleep until the device is unbound.
+ * mask of 0 lets a poller sleep until the device is unbound. The owners of
+ * the device's O_ASYNC files get SIGIO (POLL_IN).
  */
 #define RESMGR_TEST_POLL_MASK	_IOW(RESMGR_TEST_MAGIC, 0x16, __u64)
 
