@@ -58,6 +58,35 @@ section "samples"
 	else
 		echo "not ok $n sample rust_resmgr_provider unloads"
 	fi
+	# The mappable buffer: two mappings share its pages; after the unbind an access to a
+	# mapping (here from a forked child) is SIGBUS, and the module unloads.
+	n=$((n + 1))
+	if modprobe rust_resmgr_mmap && python3 - <<-'PY'
+		import mmap, os, signal
+		fd = os.open("/dev/rust-resmgr-mmap", os.O_RDWR)
+		size = os.lseek(fd, 0, os.SEEK_END)
+		a = mmap.mmap(fd, size)
+		a[size - 5:] = b"hello"
+		b = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+		assert b[size - 5:] == b"hello", "the second mapping does not share the pages"
+		with open("/sys/bus/platform/drivers/rust_resmgr_mmap/unbind", "w") as f:
+		    f.write("rust_resmgr_mmap")
+		pid = os.fork()
+		if pid == 0:
+		    a[0]
+		    os._exit(0)
+		_, status = os.waitpid(pid, 0)
+		assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGBUS, status
+		PY
+	then
+		if rmmod rust_resmgr_mmap; then
+			echo "ok $n sample rust_resmgr_mmap: a mapping gets SIGBUS after the unbind"
+		else
+			echo "not ok $n sample rust_resmgr_mmap: does not unload"
+		fi
+	else
+		echo "not ok $n sample rust_resmgr_mmap: a mapping gets SIGBUS after the unbind"
+	fi
 	echo "1..$n"
 } | tee $R/samples.tap
 
