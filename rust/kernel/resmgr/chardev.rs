@@ -448,8 +448,9 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Self::Ptr> {
         let misc: *const MiscDeviceRegistration<Self> = misc;
         // SAFETY: Every `MiscDeviceRegistration<Adapter<T>>` is the `misc` field of a
-        // `Registration<T>` (the type is only registered by `register`), and `misc_open()` keeps
-        // the registration alive for the duration of this call.
+        // `Registration<T>` (only `register` registers the type); `misc_open()` calls this under
+        // the lock that deregistration takes, and `misc` is deregistered before the other fields
+        // of the registration are dropped.
         let reg = unsafe { &*crate::container_of!(misc, Registration<T>, misc) };
         let handle = reg.provider.handle();
         let shared = reg.shared.clone();
@@ -589,16 +590,19 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
 ///
 /// # Invariants
 ///
-/// `misc` is registered while the registration lives, and its `open` callback finds this
+/// `misc` is registered while the other fields live, and its `open` callback finds this
 /// structure with `container_of!`.
 #[pin_data(PinnedDrop)]
 struct Registration<T: ChardevOps> {
+    // First, so that it is dropped first: `misc_deregister()` waits for the opens in flight
+    // (`misc_open()` calls `open` under the lock it takes), which use the other fields, and no
+    // open starts afterwards. It is initialised last, by `register`: files may be opened as soon
+    // as it is registered.
+    #[pin]
+    misc: MiscDeviceRegistration<Adapter<T>>,
     provider: Provider<ChardevImpl<T>>,
     /// What the device's files share, for new files.
     shared: Arc<Shared>,
-    // Last: files may be opened as soon as it is registered.
-    #[pin]
-    misc: MiscDeviceRegistration<Adapter<T>>,
 }
 
 #[pinned_drop]
@@ -609,7 +613,7 @@ impl<T: ChardevOps> PinnedDrop for Registration<T> {
         // emptied, and only then the implementation, which owns the pages, is dropped. Then
         // every poller is woken and every `O_ASYNC` owner signalled; any `poll()` from now on
         // answers `POLL_REVOKED` without waiting. The misc device is deregistered afterwards,
-        // when the field is dropped.
+        // when its field is dropped, before the others.
         let shared = &self.shared;
         self.provider.shell().revoke_then(|| shared.unmap_all());
         wake_revoked(&shared.poll);

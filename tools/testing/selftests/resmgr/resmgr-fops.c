@@ -340,6 +340,64 @@ TEST_F(dev, faults_during_unbind)
 	munmap(p, PAGES * page_size);
 }
 
+struct opener {
+	atomic_int stop;
+	long opens, absent, other;
+	int last_other;
+	pthread_t thread;
+};
+
+/* Opens and closes the device in a loop, counting what open() answers. */
+static void *opener_thread(void *arg)
+{
+	struct opener *o = arg;
+	int fd;
+
+	while (!atomic_load(&o->stop)) {
+		fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			o->opens++;
+			close(fd);
+		} else if (errno == ENODEV || errno == ENOENT || errno == ENXIO) {
+			o->absent++;
+		} else {
+			o->other++;
+			o->last_other = errno;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * open() while the device is unbound and bound again, many times: an open in
+ * flight while the registration goes must either get the file or ENODEV
+ * (ENOENT/ENXIO once the node is gone), and must not touch the registration
+ * after it is freed (KASAN reports it, which fails the run).
+ */
+TEST_F(dev, opens_during_unbind)
+{
+	struct opener o[3] = { 0 };
+	long opens = 0, absent = 0;
+	int i, cycles;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&o[i].thread, NULL, opener_thread, &o[i]));
+	for (cycles = 0; cycles < 50; cycles++) {
+		usleep(2000);
+		ASSERT_EQ(0, test_bind(false));
+		ASSERT_EQ(0, test_bind(true));
+	}
+	for (i = 0; i < 3; i++) {
+		atomic_store(&o[i].stop, 1);
+		pthread_join(o[i].thread, NULL);
+		EXPECT_EQ(0, o[i].other) TH_LOG("open: errno %d", o[i].last_other);
+		opens += o[i].opens;
+		absent += o[i].absent;
+	}
+	TH_LOG("%d cycles: %ld opens, %ld while away", cycles, opens, absent);
+	ASSERT_LT(0, opens);
+}
+
 /* lseek() moves within the device's text until the unbind, then ENODEV. */
 TEST_F(dev, lseek_across_unbind)
 {
