@@ -8,10 +8,10 @@ S=${1:-1}
 # INJECT bounds the allocation points a fault-injected write may have (the
 # injection stage covers them all at any scale).
 if [ "$S" = 0 ]; then
-	CYCLES=100 UNLOADS=5 INJECT=2000 IOCTLS=10000 WRITES=500
+	CYCLES=100 UNLOADS=5 INJECT=2000 IOCTLS=10000 WRITES=500 FCYCLES=20
 else
 	CYCLES=$((1000 * S)) UNLOADS=$((50 * S)) INJECT=2000
-	IOCTLS=$((1000000 * S)) WRITES=$((5000 * S))
+	IOCTLS=$((1000000 * S)) WRITES=$((5000 * S)) FCYCLES=$((200 * S))
 fi
 # A second argument sets the unbind/bind cycles alone (STRESS_CYCLES).
 [ -n "${2:-}" ] && CYCLES=$2
@@ -37,6 +37,13 @@ t=$(now)
 out=$(set -o pipefail; $ST cycles $CYCLES 2>&1 | tee /results/stress-progress.txt); rc=$?
 row "unbind/bind under load" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
 	"$(echo "$out" | grep -v '^progress: ' | tr '\n' ' ') ($(($(now) - t)) s)"
+
+# The test device itself unbound and bound under writers, mappers and faulting
+# threads: values or ENODEV, SIGBUS on revoked mappings, nothing else.
+t=$(now)
+out=$($ST chardev $FCYCLES 2>&1); rc=$?
+row "chardev unbind/bind under I/O+mmap" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
+	"$(echo "$out" | tr '\n' ' ') ($(($(now) - t)) s)"
 
 # Module unload with files open: /dev/resmgr-test holding a GPIO line (through
 # resmgr-ctl, which keeps its fds). The test device's module is pinned by its

@@ -22,6 +22,15 @@
  *                            failure must leave things so that a plain retry
  *                            works (an unbind absorbs its failures: the
  *                            device must end unbound and bind again)
+ *   resmgr-stress chardev N  N unbind/bind cycles of the test device itself
+ *                            while 2 writers (write, read, lseek), 2
+ *                            mappers (mmap, write the pages, munmap) and 2
+ *                            faulting threads (MADV_DONTNEED and touch, in
+ *                            a loop) use it, each opening it again when its
+ *                            file is revoked: every call returns a value or
+ *                            ENODEV (an open while the device is away:
+ *                            ENOENT/ENXIO/ENODEV), and every fault on a
+ *                            revoked mapping is SIGBUS
  *   resmgr-stress fuzz N     N random ioctls on /dev/resmgr-test
  *   resmgr-stress configfs N N random writes to gpio_sim_rs configfs attributes
  *
@@ -39,11 +48,13 @@
 #include <linux/resmgr_test.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -376,6 +387,187 @@ static int run_cycles(long cycles)
 			ret |= c.files != 1 || c.handles != 0;
 		}
 		close(fd);
+	}
+	return ret || sum.other || bad_bind;
+}
+
+/* The chardev mode: the file operations of the test device across its unbind. */
+#define FOPS_THREADS	6
+
+struct fops_tally {
+	long ok, enodev, reopen, sigbus, other;
+	int last_other;
+};
+
+static struct fops_tally fops_tallies[FOPS_THREADS];
+static __thread sigjmp_buf bus_jmp;
+static __thread volatile int bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (!bus_armed)
+		abort();
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Reads one byte of @p, and writes it back if @write: 0, or SIGBUS. */
+static int touch(volatile unsigned char *p, int write)
+{
+	unsigned char v;
+
+	if (sigsetjmp(bus_jmp, 1)) {
+		bus_armed = 0;
+		return SIGBUS;
+	}
+	bus_armed = 1;
+	v = *p;
+	if (write)
+		*p = v + 1;
+	bus_armed = 0;
+	return 0;
+}
+
+static void fops_count(struct fops_tally *t, long ret)
+{
+	if (ret >= 0) {
+		t->ok++;
+	} else if (errno == ENODEV) {
+		t->enodev++;
+	} else {
+		t->other++;
+		t->last_other = errno;
+	}
+}
+
+/* Opens the device, waiting while it is away (counted as reopens). */
+static int fops_open(struct fops_tally *t)
+{
+	int fd;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT && errno != ENXIO && errno != ENODEV) {
+			t->other++;
+			t->last_other = errno;
+		}
+		t->reopen++;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* Threads 0-1 write, read and seek; 2-3 map and unmap; 4-5 fault. */
+static void *fops_thread(void *arg)
+{
+	struct fops_tally *t = arg;
+	int kind = (t - fops_tallies) / 2;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = RESMGR_TEST_MMAP_PAGES * page;
+	unsigned char *map = MAP_FAILED;
+	char buf[4096];
+	int fd = -1, i;
+
+	memset(buf, 'w', sizeof(buf));
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		if (fd < 0 && (fd = fops_open(t)) < 0)
+			break;
+		if (kind == 0) {
+			long r[3];
+
+			r[0] = write(fd, buf, sizeof(buf));
+			fops_count(t, r[0]);
+			r[1] = pread(fd, buf, 12, 0);
+			fops_count(t, r[1]);
+			r[2] = lseek(fd, 3, SEEK_SET);
+			fops_count(t, r[2]);
+			if (r[0] < 0 || r[1] < 0 || r[2] < 0) {
+				close(fd);
+				fd = -1;
+			}
+			continue;
+		}
+		if (map == MAP_FAILED) {
+			map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			fops_count(t, map == MAP_FAILED ? -1 : 0);
+			if (map == MAP_FAILED) {
+				close(fd);
+				fd = -1;
+				continue;
+			}
+		}
+		if (kind == 2)
+			madvise(map, len, MADV_DONTNEED);
+		for (i = 0; i < RESMGR_TEST_MMAP_PAGES; i++) {
+			if (touch(map + i * page, kind == 1)) {
+				t->sigbus++;
+				break;
+			}
+			t->ok++;
+		}
+		/* A mapper starts over each round; anyone starts over after SIGBUS. */
+		if (kind == 1 || i < RESMGR_TEST_MMAP_PAGES) {
+			munmap(map, len);
+			map = MAP_FAILED;
+			if (i < RESMGR_TEST_MMAP_PAGES) {
+				close(fd);
+				fd = -1;
+			}
+		}
+	}
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static int run_chardev(long cycles)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus, .sa_flags = SA_NODEFER };
+	pthread_t th[FOPS_THREADS];
+	struct fops_tally sum = { 0 };
+	long i, bad_bind = 0;
+	int fd, ret = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	for (i = 0; i < FOPS_THREADS; i++)
+		pthread_create(&th[i], NULL, fops_thread, &fops_tallies[i]);
+	for (i = 0; i < cycles; i++) {
+		usleep(2000);
+		bad_bind += !!write_str(TEST_DRV "/unbind", "resmgr_test");
+		bad_bind += !!write_str(TEST_DRV "/bind", "resmgr_test");
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < FOPS_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		sum.ok += fops_tallies[i].ok;
+		sum.enodev += fops_tallies[i].enodev;
+		sum.reopen += fops_tallies[i].reopen;
+		sum.sigbus += fops_tallies[i].sigbus;
+		sum.other += fops_tallies[i].other;
+		if (fops_tallies[i].other)
+			fprintf(stderr, "thread %ld: unexpected errno %d\n",
+				i, fops_tallies[i].last_other);
+	}
+	printf("chardev cycles %ld: %ld ok, %ld ENODEV, %ld SIGBUS, %ld opens while away, ",
+	       cycles, sum.ok, sum.enodev, sum.sigbus, sum.reopen);
+	printf("%ld unexpected, %ld failed binds\n", sum.other, bad_bind);
+	/* The load must have met the revocation, in both forms. */
+	ret |= sum.enodev == 0 || sum.sigbus == 0;
+	fd = open(DEV_PATH, O_RDWR);
+	if (fd >= 0) {
+		struct resmgr_test_counters c;
+
+		if (!ioctl(fd, RESMGR_TEST_COUNTERS, &c)) {
+			printf("leak check: %llu open files (1 expected)\n",
+			       (unsigned long long)c.files);
+			ret |= c.files != 1;
+		}
+		close(fd);
+	} else {
+		ret = 1;
 	}
 	return ret || sum.other || bad_bind;
 }
@@ -965,12 +1157,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "cycles"))
 		return run_cycles(n);
+	if (argc > 1 && !strcmp(argv[1], "chardev"))
+		return run_chardev(n);
 	if (argc > 1 && !strcmp(argv[1], "fuzz"))
 		return run_fuzz(n);
 	if (argc > 1 && !strcmp(argv[1], "configfs"))
 		return run_configfs(n);
 	if (argc > 1 && !strcmp(argv[1], "inject"))
 		return run_inject(n);
-	fprintf(stderr, "usage: %s cycles|fuzz|configfs|inject N\n", argv[0]);
+	fprintf(stderr, "usage: %s cycles|chardev|fuzz|configfs|inject N\n", argv[0]);
 	return 2;
 }
