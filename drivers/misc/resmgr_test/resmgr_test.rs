@@ -31,10 +31,15 @@
 use kernel::{
     alloc::kvec::PushError,
     device::Core,
+    devres,
     gpio::consumer::{
         LineFlags,
         Lookup,
         LookupTable, //
+    },
+    miscdevice::{
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
     },
     platform,
     prelude::*,
@@ -47,6 +52,7 @@ use kernel::{
 
 mod bench;
 mod chardev;
+mod io;
 mod kwork;
 mod regulator;
 mod uapi;
@@ -127,6 +133,8 @@ impl Drop for Workers {
 }
 
 /// The platform driver: registers `/dev/resmgr-test` for the bound device.
+///
+/// Also registers the two devices of [`io`] for `make bench`.
 struct ResmgrTestDriver;
 
 impl platform::Driver for ResmgrTestDriver {
@@ -138,7 +146,16 @@ impl platform::Driver for ResmgrTestDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
+        // The test device and its bench companion (not `chardev`, this crate's module).
         kernel::resmgr::chardev::register(dev, c"resmgr-test", ResmgrTest::new(dev))?;
+        kernel::resmgr::chardev::register(dev, c"resmgr-test-io", Ok::<_, Error>(io::RevocableIo))?;
+        devres::register(
+            dev,
+            MiscDeviceRegistration::<io::PlainIo>::register(MiscDeviceOptions {
+                name: c"resmgr-test-io-plain",
+            }),
+            GFP_KERNEL,
+        )?;
         Ok(ResmgrTestDriver)
     }
 }

@@ -37,6 +37,16 @@
  */
 #define RESMGR_TEST_MMAP_PAGES	4
 
+/*
+ * For `make bench`, the module also registers two devices that do the same
+ * work, one through the revocable adapter and one as a plain misc device:
+ * each file has a buffer of RESMGR_TEST_IO_SIZE bytes that read() copies out
+ * from the file position and write() copies in at it (ENOSPC at its end).
+ */
+#define RESMGR_TEST_IO_PATH	"/dev/resmgr-test-io"
+#define RESMGR_TEST_IO_PLAIN_PATH "/dev/resmgr-test-io-plain"
+#define RESMGR_TEST_IO_SIZE	4096
+
 #define RESMGR_TEST_LABEL_LEN	32
 #define RESMGR_TEST_MAX_HANDLES	16384
 
