@@ -17,6 +17,13 @@
  *      gpiolib, one descriptor per line: there is no series of many consumer
  *      handles on one chip to time any more; the in-kernel P3 has them.)
  *
+ *   P4 revocable character device: pread()+pwrite() of 4 KiB through the
+ *      adapter (/dev/resmgr-test-io) vs a plain misc device doing the same
+ *      copies (/dev/resmgr-test-io-plain); then the page fault path of a
+ *      mapping of /dev/resmgr-test (write faults after MADV_DONTNEED) vs
+ *      the same on a shared memfd mapping (shmem, pages resident): no
+ *      Rust misc device can have a fault handler without the adapter.
+ *
  * Usage: resmgr-bench <gpio_sim_rs chip dev> <gpio-sim chip dev>
  * Exits 1 if a goal is missed (each goal is printed with its verdict).
  */
@@ -29,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,11 +216,15 @@ static double consumer_loop(int rs, char **argv)
 	       P2_LOOPS;
 }
 
+/* Names of the two sides of paired(): the Rust or revocable one first. */
+static const char *side[2] = { "gpio_sim_rs", "gpio-sim (C)" };
+
 /*
- * Many short runs of @run in pairs, gpio_sim_rs and the C gpio-sim, the side
- * that goes first alternating; the figure is the median of the pairs' ratios,
- * so that a lucky or unlucky run on one side does not decide it. Prints the
- * best run of each side as well, and returns the median.
+ * Many short runs of @run in pairs, gpio_sim_rs and the C gpio-sim (or the
+ * sides named in side[]), the side that goes first alternating; the figure
+ * is the median of the pairs' ratios, so that a lucky or unlucky run on one
+ * side does not decide it. Prints the best run of each side as well, and
+ * returns the median.
  */
 static double paired(double (*run)(int rs, char **argv), char **argv)
 {
@@ -234,10 +246,88 @@ static double paired(double (*run)(int rs, char **argv), char **argv)
 		c = w < c ? w : c;
 	}
 	qsort(ratio, P2_ROUNDS, sizeof(ratio[0]), cmp_double);
-	printf("  best: gpio_sim_rs %6.0f   gpio-sim (C) %6.0f   ratio %.3f\n", rs, c, rs / c);
+	printf("  best: %s %6.0f   %s %6.0f   ratio %.3f\n", side[0], rs, side[1], c, rs / c);
 	printf("  median of the paired ratios %.3f (lowest %.3f, highest %.3f)\n",
 	       ratio[P2_ROUNDS / 2], ratio[0], ratio[P2_ROUNDS - 1]);
 	return ratio[P2_ROUNDS / 2];
+}
+
+/* P4: the two I/O devices' files, and the two mappings (revocable, memfd). */
+static int io_fd[2];
+static unsigned char *fault_map[2];
+
+#define P4_LOOPS	20000
+#define P4_FAULT_LOOPS	5000
+
+/* ns per pread()+pwrite() of RESMGR_TEST_IO_SIZE bytes on the revocable or the plain device. */
+static double io_loop(int revocable, char **argv)
+{
+	static char buf[RESMGR_TEST_IO_SIZE];
+	int fd = io_fd[revocable ? 0 : 1], i;
+	double t = now_ns();
+
+	(void)argv;
+	for (i = 0; i < P4_LOOPS; i++) {
+		if (pread(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+		    pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf)) {
+			perror("P4 I/O");
+			exit(2);
+		}
+	}
+	return (now_ns() - t) / P4_LOOPS;
+}
+
+/* ns per write fault: empty the mapping, then write to each of its pages. */
+static double fault_loop(int revocable, char **argv)
+{
+	unsigned char *map = fault_map[revocable ? 0 : 1];
+	long page = sysconf(_SC_PAGESIZE);
+	double t = now_ns();
+	int i, p;
+
+	(void)argv;
+	for (i = 0; i < P4_FAULT_LOOPS; i++) {
+		madvise(map, RESMGR_TEST_MMAP_PAGES * page, MADV_DONTNEED);
+		for (p = 0; p < RESMGR_TEST_MMAP_PAGES; p++)
+			((volatile unsigned char *)map)[p * page] = i;
+	}
+	return (now_ns() - t) / (P4_FAULT_LOOPS * RESMGR_TEST_MMAP_PAGES);
+}
+
+static void chardev_bench(void)
+{
+	size_t len = RESMGR_TEST_MMAP_PAGES * sysconf(_SC_PAGESIZE);
+	int memfd;
+
+	io_fd[0] = open(RESMGR_TEST_IO_PATH, O_RDWR);
+	io_fd[1] = open(RESMGR_TEST_IO_PLAIN_PATH, O_RDWR);
+	memfd = memfd_create("resmgr-bench", 0);
+	if (io_fd[0] < 0 || io_fd[1] < 0 || memfd < 0 || ftruncate(memfd, len)) {
+		perror("P4 devices");
+		exit(2);
+	}
+	fault_map[0] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev, 0);
+	fault_map[1] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (fault_map[0] == MAP_FAILED || fault_map[1] == MAP_FAILED) {
+		perror("P4 mmap");
+		exit(2);
+	}
+	side[0] = "revocable";
+	side[1] = "plain misc";
+	printf("\nP4 pread+pwrite of %d bytes (ns per pair, %d paired runs of %d)\n",
+	       RESMGR_TEST_IO_SIZE, P2_ROUNDS, P4_LOOPS);
+	check_goal("read+write 4 KiB, revocable / plain misc device, median",
+		   paired(io_loop, NULL), 1.02, 1);
+	side[1] = "memfd";
+	printf("\nP4 write fault after MADV_DONTNEED (ns per fault, %d paired runs of %d)\n",
+	       P2_ROUNDS, P4_FAULT_LOOPS * RESMGR_TEST_MMAP_PAGES);
+	check_goal("page fault, revocable mapping / shmem mapping, median",
+		   paired(fault_loop, NULL), 1.05, 1);
+	munmap(fault_map[0], len);
+	munmap(fault_map[1], len);
+	close(memfd);
+	close(io_fd[0]);
+	close(io_fd[1]);
 }
 
 static int open_files(int *fds, long handles)
@@ -480,6 +570,7 @@ int main(int argc, char **argv)
 			   "revoke, 100000 handles / sync_expedited", p3[t] / sync_us, 2.0, 1);
 	}
 	unbind_latency(sync_us);
+	chardev_bench();
 	close(dev);
 	printf("\n%s\n", missed ? "bench: some goals MISSED" : "bench: all goals met");
 	return missed;
