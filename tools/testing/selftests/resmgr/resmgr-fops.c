@@ -15,7 +15,6 @@
 #include <linux/resmgr_test.h>
 #include <poll.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,43 +38,6 @@ static int test_bind(bool bind)
 {
 	return write_str(bind ? TEST_DRV "/bind" : TEST_DRV "/unbind",
 			 "resmgr_test");
-}
-
-/*
- * Touching memory that may be gone: each thread has its own jump buffer,
- * which the SIGBUS handler returns to.
- */
-static __thread sigjmp_buf bus_jmp;
-static __thread volatile int bus_armed;
-
-static void on_sigbus(int sig)
-{
-	if (!bus_armed)
-		abort();
-	siglongjmp(bus_jmp, 1);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus, .sa_flags = SA_NODEFER };
-
-	sigaction(SIGBUS, &sa, NULL);
-}
-
-/* Reads (or writes, if @write) one byte at @p: 0, or SIGBUS if it faulted. */
-static int touch(volatile unsigned char *p, bool write, unsigned char *val)
-{
-	if (sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 0;
-		return SIGBUS;
-	}
-	bus_armed = 1;
-	if (write)
-		*p = *val;
-	else
-		*val = *p;
-	bus_armed = 0;
-	return 0;
 }
 
 static int peek(void *p, unsigned char *val)

@@ -48,7 +48,6 @@
 #include <linux/resmgr_test.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,33 +399,6 @@ struct fops_tally {
 };
 
 static struct fops_tally fops_tallies[FOPS_THREADS];
-static __thread sigjmp_buf bus_jmp;
-static __thread volatile int bus_armed;
-
-static void on_sigbus(int sig)
-{
-	if (!bus_armed)
-		abort();
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Reads one byte of @p, and writes it back if @write: 0, or SIGBUS. */
-static int touch(volatile unsigned char *p, int write)
-{
-	unsigned char v;
-
-	if (sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 0;
-		return SIGBUS;
-	}
-	bus_armed = 1;
-	v = *p;
-	if (write)
-		*p = v + 1;
-	bus_armed = 0;
-	return 0;
-}
-
 static void fops_count(struct fops_tally *t, long ret)
 {
 	if (ret >= 0) {
@@ -500,7 +472,9 @@ static void *fops_thread(void *arg)
 		if (kind == 2)
 			madvise(map, len, MADV_DONTNEED);
 		for (i = 0; i < RESMGR_TEST_MMAP_PAGES; i++) {
-			if (touch(map + i * page, kind == 1)) {
+			unsigned char v = i;
+
+			if (touch(map + i * page, kind == 1, &v)) {
 				t->sigbus++;
 				break;
 			}
@@ -525,13 +499,12 @@ static void *fops_thread(void *arg)
 
 static int run_chardev(long cycles)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus, .sa_flags = SA_NODEFER };
 	pthread_t th[FOPS_THREADS];
 	struct fops_tally sum = { 0 };
 	long i, bad_bind = 0;
 	int fd, ret = 0;
 
-	sigaction(SIGBUS, &sa, NULL);
+	catch_sigbus();
 	for (i = 0; i < FOPS_THREADS; i++)
 		pthread_create(&th[i], NULL, fops_thread, &fops_tallies[i]);
 	for (i = 0; i < cycles; i++) {

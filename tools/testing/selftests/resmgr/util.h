@@ -76,4 +76,46 @@ static inline int resmgr_op(int fd, unsigned long cmd, __u64 id, __u64 *value)
 	return 0;
 }
 
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+
+/*
+ * Touching memory that may be revoked: each thread has its own jump buffer,
+ * which the SIGBUS handler returns to. catch_sigbus() installs the handler.
+ */
+static __thread sigjmp_buf bus_jmp;
+static __thread volatile int bus_armed;
+
+static inline void on_sigbus(int sig)
+{
+	(void)sig;
+	if (!bus_armed)
+		abort();
+	siglongjmp(bus_jmp, 1);
+}
+
+static inline void catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus, .sa_flags = SA_NODEFER };
+
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Reads the byte at @p into *@val, or writes *@val there if @write: 0, or SIGBUS. */
+static inline int touch(volatile unsigned char *p, int write, unsigned char *val)
+{
+	if (sigsetjmp(bus_jmp, 1)) {
+		bus_armed = 0;
+		return SIGBUS;
+	}
+	bus_armed = 1;
+	if (write)
+		*p = *val;
+	else
+		*val = *p;
+	bus_armed = 0;
+	return 0;
+}
+
 #endif /* RESMGR_SELFTEST_UTIL_H */
