@@ -5,7 +5,7 @@
 //! A platform driver (bound to a device the module creates) registers `/dev/rust-resmgr-mmap`, a
 //! buffer of [`PAGES`] pages that every process mapping the file shares, as a camera or a GPU
 //! shares its buffers. The driver owns the pages and hands them to the page fault handler one by
-//! one ([`ChardevOps::fault`]); it never maps them itself and needs no `unsafe`.
+//! one ([`ChardevOps::fault`]) and never maps them itself.
 //!
 //! Unbinding the device (`echo rust_resmgr_mmap > /sys/bus/platform/drivers/rust_resmgr_mmap/unbind`)
 //! while processes map it is safe: [`kernel::resmgr::chardev`] takes the pages out of every

@@ -447,10 +447,8 @@ impl<T: ChardevOps> MiscDevice for Adapter<T> {
 
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Self::Ptr> {
         let misc: *const MiscDeviceRegistration<Self> = misc;
-        // SAFETY: Every `MiscDeviceRegistration<Adapter<T>>` is the `misc` field of a
-        // `Registration<T>` (only `register` registers the type); `misc_open()` calls this under
-        // the lock that deregistration takes, and `misc` is deregistered before the other fields
-        // of the registration are dropped.
+        // SAFETY: `misc` is the `misc` field of a `Registration<T>` (only `register` registers
+        // the type), called under `misc_mtx`: `misc` is deregistered, under that lock, first.
         let reg = unsafe { &*crate::container_of!(misc, Registration<T>, misc) };
         let handle = reg.provider.handle();
         let shared = reg.shared.clone();
