@@ -148,9 +148,10 @@ impl Shared {
                 self.tally(result);
             }
             if let Some(s) = &supply {
-                // A range, as consumers ask: the core serves the intersection of every
-                // consumer's request, and other workers ask too.
-                let min = Voltage::from_microvolts(1_000_000 + (n % 24) as i32 * 100_000);
+                // The regulator's whole range, as a consumer that can take any voltage asks: the
+                // core serves the intersection of every consumer's request, and a narrower one
+                // would be refused (EINVAL) whenever userspace asks for a voltage outside it.
+                let min = Voltage::from_microvolts(1_000_000);
                 let max = Voltage::from_microvolts(3_300_000);
                 let result = s.set_voltage(min, max);
                 if result == Err(ENODEV) {
