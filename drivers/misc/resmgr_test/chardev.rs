@@ -94,7 +94,8 @@ use kernel::{
 /// A line the test device got from gpiolib.
 pub(crate) struct TestLine {
     pub(crate) desc: Desc,
-    /// The provider handle of the line's chip if it is a Rust chip, for `WAIT_REVOKED`.
+    /// The provider of the line's chip if it was a live Rust chip when the line was got, for
+    /// `WAIT_REVOKED`.
     pub(crate) chip: Option<Handle<GpioChip>>,
 }
 
@@ -115,10 +116,11 @@ pub(crate) fn get_line(dev: &Device, con_id: &CStr, index: u64) -> Result<TestLi
     Ok(TestLine { desc, chip })
 }
 
-/// `ENOENT` for a regulator that is not registered (`ENODEV` from the core), as lookups answer
-/// for a provider that is away.
+/// `ENOENT` for a regulator that is not registered, as lookups answer for a provider that is
+/// away: `ENODEV` from the core, or `EPROBE_DEFER` while a registration or an unregistration is
+/// under way (the core finds the device before it can serve it).
 pub(crate) fn absent_as_enoent(e: Error) -> Error {
-    if e == ENODEV {
+    if e == ENODEV || e == EPROBE_DEFER {
         ENOENT
     } else {
         e
@@ -512,8 +514,12 @@ impl ChardevOps for ResmgrTest {
             }
             WAIT_REVOKED => {
                 let line = file.get(uapi::read(arg)?)?.line()?;
-                // Only a Rust chip has a provider to wait for.
-                let chip = line.chip.clone().ok_or(EINVAL)?;
+                // A line got while its chip was being bound may have come before the provider
+                // was listed: look again. One got while it was being unbound has none (ENOENT).
+                let chip = match &line.chip {
+                    Some(chip) => chip.clone(),
+                    None => gpio_driver::provider_of(&line.desc)?,
+                };
                 // Sleep outside this device's access: its own unbind must not wait for us.
                 let (_this, waited) = this.unlocked(|| chip.wait_revoked())?;
                 waited?;

@@ -68,8 +68,10 @@
  * given back when its handle is dropped. GPIO operations go through gpiolib
  * (values are logical, active-low applied): ENODEV once the chip is removed.
  * GET_ATOMIC reads with the non-sleeping call: EAGAIN on a chip that can
- * sleep (both simulators can). WAIT_REVOKED takes a line of a Rust chip
- * (EINVAL otherwise) and waits for its provider's revocation.
+ * sleep (both simulators can). WAIT_REVOKED waits for the revocation of the
+ * Rust provider of the line's chip, and returns at once if it is revoked;
+ * ENOENT if the line has none (a C chip, or a Rust chip got while its driver
+ * was being unbound).
  *
  * REG_LOOKUP and CREG_GET take the same structure: name is the regulator's
  * name, index is ignored.
