@@ -83,12 +83,15 @@ static int stop;
 
 struct tally {
 	long ok, enodev, enoent, other;
-	int last_other;
+	int last_other, last_other_line;
 };
 
 static struct tally tallies[THREADS + 1];
 
-static void count(struct tally *t, int ret, int *allowed)
+/* Tallies one result; an unexpected one keeps its errno and the source line. */
+#define count(t, ret, allowed) count_at(t, ret, allowed, __LINE__)
+
+static void count_at(struct tally *t, int ret, int *allowed, int line)
 {
 	int i;
 
@@ -108,6 +111,7 @@ static void count(struct tally *t, int ret, int *allowed)
 	}
 	t->other++;
 	t->last_other = -ret;
+	t->last_other_line = line;
 }
 
 static int op(int fd, unsigned long cmd, __u64 id, __u64 value)
@@ -267,9 +271,12 @@ static void *waiter_thread(void *arg)
 			continue;
 		}
 		ret = ioctl(fd, RESMGR_TEST_WAIT_REVOKED, &(__u64){ id }) ? -errno : 0;
-		/* EINTR: the run ends with a signal to a waiter. */
+		/*
+		 * EINTR: the run ends with a signal to a waiter. ENOENT: the
+		 * line came from the chip while its driver was being unbound.
+		 */
 		{
-			int wait_errs[] = { EINTR, 0 };
+			int wait_errs[] = { EINTR, ENOENT, 0 };
 
 			count(t, ret, wait_errs);
 		}
@@ -353,8 +360,8 @@ static int run_cycles(long cycles)
 		sum.enoent += t[i].enoent;
 		sum.other += t[i].other;
 		if (t[i].other)
-			fprintf(stderr, "thread %ld: unexpected errno %d\n",
-				i, t[i].last_other);
+			fprintf(stderr, "thread %ld: unexpected errno %d (line %d)\n",
+				i, t[i].last_other, t[i].last_other_line);
 	}
 	printf("cycles %ld: %ld ok, %ld ENODEV, %ld expected other (ENOENT/EBUSY/EINTR), ",
 	       cycles, sum.ok, sum.enodev, sum.enoent);
