@@ -290,7 +290,8 @@ impl Shared {
         if mapped.iter().any(|i| i.0.as_ptr() == inode) {
             return Ok(());
         }
-        mapped.push(InodeRef::new(inode), GFP_KERNEL)?;
+        // SAFETY: `inode` is the inode of `file`, which holds it.
+        mapped.push(unsafe { InodeRef::new(inode) }?, GFP_KERNEL)?;
         Ok(())
     }
 
@@ -316,13 +317,17 @@ unsafe impl Send for InodeRef {}
 unsafe impl Sync for InodeRef {}
 
 impl InodeRef {
-    /// Takes a reference to `inode`, which must be valid (held by an open file).
-    fn new(inode: *mut bindings::inode) -> Self {
-        let inode = NonNull::new(inode).expect("an open file has an inode");
-        // SAFETY: The caller's file holds the inode, so it is valid.
+    /// Takes a reference to `inode`; `EINVAL` if it is null (a file without an inode).
+    ///
+    /// # Safety
+    ///
+    /// `inode` is null or valid for the duration of the call (held by an open file).
+    unsafe fn new(inode: *mut bindings::inode) -> Result<Self> {
+        let inode = NonNull::new(inode).ok_or(EINVAL)?;
+        // SAFETY: By the safety requirements `inode` is valid.
         unsafe { bindings::ihold(inode.as_ptr()) };
         // INVARIANT: The reference was just taken.
-        Self(inode)
+        Ok(Self(inode))
     }
 
     /// Removes every page of the inode's mapping from every process that maps it, private copies
