@@ -202,7 +202,7 @@ pub trait ChardevOps: Send + Sync + Sized + 'static {
     /// Handles an ioctl.
     ///
     /// Also reached by 32-bit processes on a 64-bit kernel, with the argument converted by
-    /// `compat_ptr()`, unless the device has [`ChardevOps::compat_ioctl`].
+    /// `compat_ptr()`, unless the device has its own `compat_ioctl`.
     fn ioctl(_this: Access<'_, Self>, _file: &Self::File, _cmd: u32, _arg: usize) -> Result<isize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -431,10 +431,10 @@ impl<T: ChardevOps> Adapter<T> {
         let (Ok(imp), Some(vma)) = (device.handle.access(), vma.as_mixedmap_vma()) else {
             return sigbus;
         };
-        let Some(page) = imp.ops.fault(&device.state, pgoff as usize) else {
+        let Some(page) = imp.ops.fault(&device.state, pgoff) else {
             return sigbus;
         };
-        match vma.vm_insert_page(address as usize, page) {
+        match vma.vm_insert_page(address, page) {
             Ok(()) => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
             // Another thread mapped the page first.
             Err(e) if e == EBUSY => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
