@@ -216,7 +216,7 @@ static double consumer_loop(int rs, char **argv)
 	       P2_LOOPS;
 }
 
-/* Names of the two sides of paired(): the Rust or revocable one first. */
+/* Names of the two sides of run_paired(): the Rust or revocable one first. */
 static const char *side[2] = { "gpio_sim_rs", "gpio-sim (C)" };
 
 /*
@@ -226,7 +226,7 @@ static const char *side[2] = { "gpio_sim_rs", "gpio-sim (C)" };
  * side does not decide it. Prints the best run of each side as well, and
  * returns the median.
  */
-static double paired(double (*run)(int rs, char **argv), char **argv)
+static double run_paired(double (*run)(int rs, char **argv), char **argv)
 {
 	double ratio[P2_ROUNDS], rs = 1e18, c = 1e18;
 	int round;
@@ -289,7 +289,7 @@ static double fault_loop(int revocable, char **argv)
 	for (i = 0; i < P4_FAULT_LOOPS; i++) {
 		madvise(map, RESMGR_TEST_MMAP_PAGES * page, MADV_DONTNEED);
 		for (p = 0; p < RESMGR_TEST_MMAP_PAGES; p++)
-			((volatile unsigned char *)map)[p * page] = i;
+			__atomic_store_n(&map[p * page], i, __ATOMIC_RELAXED);
 	}
 	return (now_ns() - t) / (P4_FAULT_LOOPS * RESMGR_TEST_MMAP_PAGES);
 }
@@ -317,12 +317,12 @@ static void chardev_bench(void)
 	printf("\nP4 pread+pwrite of %d bytes (ns per pair, %d paired runs of %d)\n",
 	       RESMGR_TEST_IO_SIZE, P2_ROUNDS, P4_LOOPS);
 	check_goal("read+write 4 KiB, revocable / plain misc device, median",
-		   paired(io_loop, NULL), 1.02, 1);
+		   run_paired(io_loop, NULL), 1.02, 1);
 	side[1] = "memfd";
 	printf("\nP4 write fault after MADV_DONTNEED (ns per fault, %d paired runs of %d)\n",
 	       P2_ROUNDS, P4_FAULT_LOOPS * RESMGR_TEST_MMAP_PAGES);
 	check_goal("page fault, revocable mapping / shmem mapping, median",
-		   paired(fault_loop, NULL), 1.05, 1);
+		   run_paired(fault_loop, NULL), 1.05, 1);
 	munmap(fault_map[0], len);
 	munmap(fault_map[1], len);
 	close(memfd);
@@ -542,11 +542,11 @@ int main(int argc, char **argv)
 
 	printf("\nP2 GPIO uAPI v2 set+get loop (ns per pair, %d paired runs of %d)\n",
 	       P2_ROUNDS, P2_LOOPS);
-	check_goal("gpio_sim_rs / gpio-sim, median", paired(uapi_loop, argv), 1.01, 1);
+	check_goal("gpio_sim_rs / gpio-sim, median", run_paired(uapi_loop, argv), 1.01, 1);
 	printf("\nP2 in-kernel consumer set+get loop through gpiolib ");
 	printf("(ns per pair, %d paired runs of %d)\n", P2_ROUNDS, P2_LOOPS);
 	check_goal("gpiolib consumer, gpio_sim_rs / gpio-sim, median",
-		   paired(consumer_loop, NULL), 1.02, 1);
+		   run_paired(consumer_loop, NULL), 1.02, 1);
 
 	/* Interleaved rounds, as for the unbinds: each kind sees the same conditions. */
 	printf("\nP3 revocation latency (us, best of %d interleaved)\n", P3_ROUNDS);

@@ -378,12 +378,13 @@ TEST_F(dev, lseek_across_unbind)
 	ASSERT_EQ(ENODEV, errno);
 }
 
-static volatile sig_atomic_t sigio_count, sigio_code;
+/* Written by the signal handler, read by the test: atomic accesses only. */
+static int sigio_count, sigio_code;
 
 static void on_sigio(int sig, siginfo_t *si, void *uc)
 {
-	sigio_count++;
-	sigio_code = si->si_code;
+	__atomic_store_n(&sigio_code, si->si_code, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&sigio_count, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Waits up to 10 s for SIGIO number @n. */
@@ -391,9 +392,9 @@ static bool wait_sigio(int n)
 {
 	int64_t end = now_ms() + 10000;
 
-	while (sigio_count < n && now_ms() < end)
+	while (__atomic_load_n(&sigio_count, __ATOMIC_SEQ_CST) < n && now_ms() < end)
 		usleep(1000);
-	return sigio_count >= n;
+	return __atomic_load_n(&sigio_count, __ATOMIC_SEQ_CST) >= n;
 }
 
 /*
@@ -405,7 +406,7 @@ TEST_F(dev, sigio_across_unbind)
 	struct sigaction sa = { .sa_sigaction = on_sigio, .sa_flags = SA_SIGINFO };
 	int sig = SIGRTMIN + 1, other, fl;
 
-	sigio_count = 0;
+	__atomic_store_n(&sigio_count, 0, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(0, sigaction(sig, &sa, NULL));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETOWN, getpid()));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETSIG, sig));
@@ -414,13 +415,13 @@ TEST_F(dev, sigio_across_unbind)
 
 	ASSERT_EQ(0, ioctl(self->fd, RESMGR_TEST_POLL_MASK, &(__u64){ POLLIN }));
 	ASSERT_TRUE(wait_sigio(1));
-	ASSERT_EQ(POLL_IN, sigio_code);
+	ASSERT_EQ(POLL_IN, __atomic_load_n(&sigio_code, __ATOMIC_SEQ_CST));
 
 	other = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, test_bind(false));
 	ASSERT_TRUE(wait_sigio(2)) TH_LOG("no SIGIO for the unbind");
-	ASSERT_EQ(POLL_HUP, sigio_code);
+	ASSERT_EQ(POLL_HUP, __atomic_load_n(&sigio_code, __ATOMIC_SEQ_CST));
 
 	ASSERT_EQ(-1, fcntl(other, F_SETFL, fcntl(other, F_GETFL) | O_ASYNC));
 	ASSERT_EQ(ENODEV, errno);
@@ -430,7 +431,7 @@ TEST_F(dev, sigio_across_unbind)
 }
 
 /* Reads /proc/self/fdinfo/@fd into @buf. */
-static int fdinfo(int fd, char *buf, size_t size)
+static int read_fdinfo(int fd, char *buf, size_t size)
 {
 	char path[64];
 	ssize_t n;
@@ -453,11 +454,11 @@ TEST_F(dev, fdinfo_across_unbind)
 {
 	char buf[1024];
 
-	ASSERT_EQ(0, fdinfo(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_fdinfo(self->fd, buf, sizeof(buf)));
 	ASSERT_NE(NULL, strstr(buf, "resmgr-test-handles:\t0\n")) TH_LOG("%s", buf);
 	ASSERT_EQ(NULL, strstr(buf, "resmgr-revoked"));
 	ASSERT_EQ(0, test_bind(false));
-	ASSERT_EQ(0, fdinfo(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_fdinfo(self->fd, buf, sizeof(buf)));
 	ASSERT_NE(NULL, strstr(buf, "resmgr-revoked:\t1\n")) TH_LOG("%s", buf);
 	ASSERT_EQ(NULL, strstr(buf, "resmgr-test-handles"));
 	ASSERT_NE(NULL, strstr(buf, "flags:"));

@@ -450,8 +450,11 @@ static void *fops_thread(void *arg)
 
 	memset(buf, 'w', sizeof(buf));
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		if (fd < 0 && (fd = fops_open(t)) < 0)
-			break;
+		if (fd < 0) {
+			fd = fops_open(t);
+			if (fd < 0)
+				break;
+		}
 		if (kind == 0) {
 			long r[3];
 

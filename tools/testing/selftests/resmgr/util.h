@@ -85,12 +85,12 @@ static inline int resmgr_op(int fd, unsigned long cmd, __u64 id, __u64 *value)
  * which the SIGBUS handler returns to. catch_sigbus() installs the handler.
  */
 static __thread sigjmp_buf bus_jmp;
-static __thread volatile int bus_armed;
+static __thread int bus_armed;
 
 static inline void on_sigbus(int sig)
 {
 	(void)sig;
-	if (!bus_armed)
+	if (!__atomic_load_n(&bus_armed, __ATOMIC_SEQ_CST))
 		abort();
 	siglongjmp(bus_jmp, 1);
 }
@@ -103,18 +103,19 @@ static inline void catch_sigbus(void)
 }
 
 /* Reads the byte at @p into *@val, or writes *@val there if @write: 0, or SIGBUS. */
-static inline int touch(volatile unsigned char *p, int write, unsigned char *val)
+static inline int touch(unsigned char *p, int write, unsigned char *val)
 {
 	if (sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 0;
+		__atomic_store_n(&bus_armed, 0, __ATOMIC_SEQ_CST);
 		return SIGBUS;
 	}
-	bus_armed = 1;
+	__atomic_store_n(&bus_armed, 1, __ATOMIC_SEQ_CST);
+	/* Atomic accesses: the compiler must neither drop nor move them. */
 	if (write)
-		*p = *val;
+		__atomic_store_n(p, *val, __ATOMIC_SEQ_CST);
 	else
-		*val = *p;
-	bus_armed = 0;
+		*val = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bus_armed, 0, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
