@@ -7,10 +7,11 @@
 //! shares its buffers. The driver owns the pages and hands them to the page fault handler one by
 //! one ([`ChardevOps::fault`]) and never maps them itself.
 //!
-//! Unbinding the device (`echo rust_resmgr_mmap > /sys/bus/platform/drivers/rust_resmgr_mmap/unbind`)
-//! while processes map it is safe: [`kernel::resmgr::chardev`] takes the pages out of every
-//! mapping before the driver's data, and with it the pages, is dropped. A process that touches its
-//! mapping afterwards gets `SIGBUS`, and any other call on its file `ENODEV`.
+//! Unbinding the device while processes map it (writing `rust_resmgr_mmap` to
+//! `/sys/bus/platform/drivers/rust_resmgr_mmap/unbind`) is safe: [`kernel::resmgr::chardev`] takes
+//! the pages out of every mapping before the driver's data, and with it the pages, is dropped. A
+//! process that touches its mapping afterwards gets `SIGBUS`, and any other call on its file
+//! `ENODEV`.
 
 use kernel::{
     device::Core,

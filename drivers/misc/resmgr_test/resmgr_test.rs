@@ -23,10 +23,11 @@
 //! own open files to `ENODEV`.
 //!
 //! The device is a test tool, not a backdoor: its regulator commands reach only the module's own
-//! regulator, a file holds at most [`MAX_HANDLES`](uapi::MAX_HANDLES) handles, and the in-kernel loops (benchmarks,
-//! in-kernel consumers) call `cond_resched()` regularly. In-kernel work items are waited for
-//! through completions that the kernel crate completes after the module's code has returned (see
-//! [`Workers`]), so that closing a file and unloading the module never frees code a worker runs.
+//! regulator, a file holds at most [`MAX_HANDLES`](uapi::MAX_HANDLES) handles, and the in-kernel
+//! loops (benchmarks, in-kernel consumers) call `cond_resched()` regularly. In-kernel work items
+//! are waited for through completions that the kernel crate completes after the module's code has
+//! returned (see [`Workers`]), so that closing a file and unloading the module never frees code a
+//! worker runs.
 
 use kernel::{
     alloc::kvec::PushError,
