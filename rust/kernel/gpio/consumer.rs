@@ -434,3 +434,149 @@ impl<const N: usize> PinnedDrop for LookupTable<N> {
         unsafe { bindings::gpiod_remove_lookup_table(ptr::addr_of_mut!((*self.table.get()).head)) };
     }
 }
+
+/// A Rust GPIO chip's lines used through gpiolib's consumer API, across the chip's unbind.
+#[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
+#[kunit_tests(rust_gpio_consumer)]
+mod tests {
+    use super::super::driver;
+    use super::{
+        Desc,
+        Direction,
+        Flags,
+        LineFlags,
+        Lookup,
+        LookupTable, //
+    };
+    use crate::{
+        device::{
+            Bound,
+            Device, //
+        },
+        faux,
+        new_mutex,
+        prelude::*,
+        sync::Mutex, //
+    };
+
+    /// A GPIO chip whose lines read back what was driven.
+    #[pin_data]
+    struct Latch {
+        #[pin]
+        bits: Mutex<u32>,
+    }
+
+    #[vtable]
+    impl driver::GpioChipOps for Latch {
+        fn get(&self, _dev: &Device<Bound>, offset: u32) -> Result<bool> {
+            Ok(*self.bits.lock() & (1 << offset) != 0)
+        }
+        fn set(&self, _dev: &Device<Bound>, offset: u32, value: bool) -> Result {
+            let mut bits = self.bits.lock();
+            *bits = (*bits & !(1 << offset)) | (u32::from(value) << offset);
+            Ok(())
+        }
+        fn get_direction(&self, _dev: &Device<Bound>, _offset: u32) -> Result<driver::Direction> {
+            Ok(driver::Direction::Output)
+        }
+        fn direction_input(&self, _dev: &Device<Bound>, _offset: u32) -> Result {
+            Err(EPERM)
+        }
+        fn direction_output(&self, dev: &Device<Bound>, offset: u32, value: bool) -> Result {
+            // The callbacks get the chip's parent, bound.
+            if dev.name() != c"rust-resmgr-kunit-gpio" {
+                return Err(EINVAL);
+            }
+            self.set(dev, offset, value)
+        }
+    }
+
+    #[test]
+    fn gpio_consumer_through_gpiolib_across_unbind() -> Result {
+        use super::super::driver as gpio;
+
+        let reg = faux::Registration::new(c"rust-resmgr-kunit-gpio", None)?;
+        let dev: &Device<Bound> = reg.as_ref().as_ref();
+        // The faux device consumes lines of its own chips, as a board file would describe them.
+        let _table = KBox::pin_init(
+            LookupTable::new(
+                c"rust-resmgr-kunit-gpio",
+                [
+                    Lookup::line(c"kunit-latch", 2, c"latch", 0, LineFlags::ACTIVE_HIGH),
+                    Lookup::line(c"kunit-latch", 3, c"latch", 1, LineFlags::ACTIVE_LOW),
+                    Lookup::named(c"kunit-led", c"led", 0, LineFlags::ACTIVE_HIGH),
+                ],
+            ),
+            GFP_KERNEL,
+        )?;
+        assert_eq!(
+            Desc::get(dev, Some(c"latch"), Flags::AsIs).err(),
+            Some(EPROBE_DEFER)
+        );
+        gpio::register(
+            dev,
+            c"kunit-latch",
+            4,
+            try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
+        )?;
+        // A second chip with named lines; labels need not be unique.
+        let mut config = gpio::ChipConfig::new(c"kunit-latch", 3)?;
+        config.names.push(None, GFP_KERNEL)?;
+        config.names.push(
+            Some(crate::str::CString::try_from(c"kunit-led")?),
+            GFP_KERNEL,
+        )?;
+        let name = gpio::register_with(
+            dev,
+            config,
+            try_pin_init!(Latch { bits <- new_mutex!(0) }? Error),
+        )?;
+        assert!(name.to_bytes().starts_with(b"gpiochip"));
+
+        let led = Desc::get(dev, Some(c"led"), Flags::OutHigh)?;
+        assert!(led.value_cansleep()?);
+        assert_eq!(
+            Desc::get(dev, Some(c"nope"), Flags::AsIs).err(),
+            Some(ENOENT)
+        );
+        assert!(Desc::get_optional(dev, Some(c"nope"), Flags::AsIs)?.is_none());
+
+        let line = Desc::get(dev, Some(c"latch"), Flags::OutLow)?;
+        // gpiolib owns the line for us: nobody else gets it.
+        assert_eq!(
+            Desc::get(dev, Some(c"latch"), Flags::AsIs).err(),
+            Some(EBUSY)
+        );
+        assert_eq!(line.direction()?, Direction::Output);
+        assert!(!line.value_cansleep()?);
+        line.set_value_cansleep(true)?;
+        assert!(line.value_cansleep()?);
+        // Rust chips can sleep: the atomic calls refuse rather than warn.
+        assert!(line.can_sleep());
+        assert_eq!(line.value(), Err(EAGAIN));
+        assert_eq!(line.set_value(false), Err(EAGAIN));
+        assert_eq!(line.to_irq(), Err(ENXIO));
+        let inverted = Desc::get_index(dev, Some(c"latch"), 1, Flags::OutHigh)?;
+        assert!(inverted.is_active_low());
+        assert!(!line.is_active_low());
+        assert!(inverted.value_cansleep()?);
+
+        let chip = gpio::provider_of(&line)?;
+        assert!(chip.same_provider(&gpio::provider_of(&inverted)?));
+        assert!(!chip.same_provider(&gpio::provider_of(&led)?));
+        assert!(!chip.is_revoked());
+
+        drop(reg); // Unbind: the chips are removed from gpiolib, then revoked.
+        assert!(chip.is_revoked());
+        assert_eq!(line.value_cansleep(), Err(ENODEV));
+        assert_eq!(line.set_value_cansleep(true), Err(ENODEV));
+        assert_eq!(line.direction_output(true), Err(ENODEV));
+        assert_eq!(led.value_cansleep(), Err(ENODEV));
+        assert_eq!(gpio::provider_of(&line).err(), Some(ENOENT));
+        // Putting the lines of a removed chip is fine.
+        drop(line);
+        drop(inverted);
+        drop(led);
+        Ok(())
+    }
+}

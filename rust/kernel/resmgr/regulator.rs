@@ -592,3 +592,124 @@ impl<T: RegulatorOps> Adapter<T> {
         })
     }
 }
+
+/// A Rust regulator used by consumers through the regulator core, across its unbind.
+#[cfg(CONFIG_RUST_RESMGR_KUNIT_TEST)]
+#[kunit_tests(rust_resmgr_regulator)]
+mod tests {
+    use crate::{
+        device::{
+            Bound,
+            Device, //
+        },
+        faux,
+        new_mutex,
+        prelude::*,
+        regulator::{
+            Disabled,
+            Regulator,
+            Voltage, //
+        },
+        sync::Mutex, //
+    };
+
+    /// A regulator that remembers its state.
+    #[pin_data]
+    struct Vreg {
+        #[pin]
+        state: Mutex<(bool, i32)>,
+    }
+
+    impl super::RegulatorOps for Vreg {
+        fn enable(&self, _dev: &Device<Bound>) -> Result {
+            self.state.lock().0 = true;
+            Ok(())
+        }
+        fn disable(&self, _dev: &Device<Bound>) -> Result {
+            self.state.lock().0 = false;
+            Ok(())
+        }
+        fn is_enabled(&self, _dev: &Device<Bound>) -> Result<bool> {
+            Ok(self.state.lock().0)
+        }
+        fn get_voltage(&self, _dev: &Device<Bound>) -> Result<i32> {
+            Ok(self.state.lock().1)
+        }
+        fn set_voltage(&self, _dev: &Device<Bound>, microvolts: i32) -> Result {
+            self.state.lock().1 = microvolts;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn regulator_consumers_through_the_core_across_unbind() -> Result {
+        let reg = faux::Registration::new(c"rust-resmgr-kunit-vreg", None)?;
+        let dev: &Device<Bound> = reg.as_ref().as_ref();
+        let voltages = super::Voltages {
+            min_uv: 1_200_000,
+            step_uv: 50_000,
+            count: 5,
+        };
+        super::register(
+            dev,
+            c"kunit-vreg",
+            voltages,
+            try_pin_init!(Vreg { state <- new_mutex!((false, 1_200_000)) }? Error),
+        )?;
+
+        // Consumers on a device of their own, through the core, which calls through the shell.
+        let user = faux::Registration::new(c"rust-resmgr-kunit-vreg-user", None)?;
+        let user_dev: &Device<Bound> = user.as_ref().as_ref();
+        assert_eq!(
+            Regulator::<Disabled>::get_optional(user_dev, c"kunit-nope").err(),
+            Some(ENODEV)
+        );
+        let a = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let b = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let query = Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg")?;
+        let uv = Voltage::from_microvolts(1_250_000);
+        a.set_voltage(uv, uv)?;
+        assert_eq!(query.get_voltage()?.as_microvolts(), 1_250_000);
+        // Between two steps: the core finds no voltage to set.
+        let between = Voltage::from_microvolts(1_260_000);
+        assert!(a.set_voltage(between, between).is_err());
+        assert_eq!(query.try_is_enabled(), Ok(false));
+
+        // The core counts enables: the output stays on while either consumer holds it enabled.
+        let a = a.try_into_enabled().map_err(|e| e.error)?;
+        let b = b.try_into_enabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(true));
+        let a = a.try_into_disabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(true));
+        let b = b.try_into_disabled().map_err(|e| e.error)?;
+        assert_eq!(query.try_is_enabled(), Ok(false));
+        let b = b.try_into_enabled().map_err(|e| e.error)?;
+
+        // Unbind: revoked, then unregistered, with the consumers still holding it. They reach no
+        // provider and are told so, for the voltage asked for last as for another.
+        drop(reg);
+        assert_eq!(query.try_is_enabled(), Err(ENODEV));
+        assert!(!query.is_enabled());
+        assert_eq!(query.get_voltage().err(), Some(ENODEV));
+        assert_eq!(a.set_voltage(uv, uv).err(), Some(ENODEV));
+        let other = Voltage::from_microvolts(1_300_000);
+        assert_eq!(a.set_voltage(other, other).err(), Some(ENODEV));
+        assert_eq!(
+            Regulator::<Disabled>::get_optional(user_dev, c"kunit-vreg").err(),
+            Some(ENODEV)
+        );
+        // No enable is granted any more, also while `b`'s keeps the core from asking the provider.
+        let result = a.try_into_enabled();
+        assert_eq!(result.as_ref().err().map(|e| e.error), Some(ENODEV));
+        let a = match result {
+            Ok(on) => on.try_into_disabled().map_err(|e| e.error)?,
+            Err(e) => e.regulator,
+        };
+        // The enabled consumer can still give its enable back and let go.
+        drop(b.try_into_disabled().map_err(|e| e.error)?);
+        drop(a);
+        drop(query);
+        drop(user);
+        Ok(())
+    }
+}
