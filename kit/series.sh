@@ -1,8 +1,10 @@
 #!/bin/bash
 # `make series`: write the project as a git format-patch series against the
 # recorded base, one patch per kit/patches entry with its overlay files folded
-# in (kit/series.map), plus a cover letter. Output: $SERIES_DIR (default
-# <cache>/series). Works on a private index: the work tree is not touched.
+# in (kit/series.map) as they stand after that patch, plus a cover letter.
+# Output: $SERIES_DIR (default <cache>/series), and the series' commits in the
+# kernel tree's repository, listed in <cache>/series.commits for make check.
+# Works on a private index: the work tree is not touched.
 . "$(dirname "$0")/lib.sh"
 
 OUTDIR=${SERIES_DIR:-$HB/series}
@@ -25,7 +27,25 @@ repo_files() { env -u GIT_INDEX_FILE git -C "$REPO" ls-files --cached --others -
 
 mapped=$(mktemp)
 head=$($G rev-parse base)
-for p in $(grep -v '^#' "$KIT/patches/series"); do
+# "later" lines of kit/series.map by patch index: <index> <path> <line>.
+mapfile -t order < <(grep -v '^#' "$KIT/patches/series")
+later=$(mktemp)
+sed -n 's/^later \([^:]*\): \([^ ]*\) \(.*\)$/\1\t\2\t\3/p' "$KIT/series.map" | \
+  while IFS=$'\t' read -r lp lf lt; do
+    for i in "${!order[@]}"; do
+      if [ "${order[$i]}" = "$lp" ]; then printf '%s\t%s\t%s\n' "$i" "$lf" "$lt"; fi
+    done
+  done > "$later"
+# Adds an overlay file to the series index as it stands after patch $2.
+add_file() {
+  local blob
+  "$KIT/series-later.py" "$later" "$REPO" "$1" "$2" > "$later.file" || die "series: cannot write $1"
+  blob=$($G hash-object -w --no-filters --stdin < "$later.file")
+  $G update-index --add --cacheinfo "100644,$blob,$1"
+}
+: > "$HB/series.commits"
+for i in "${!order[@]}"; do
+  p=${order[$i]}
   tmp=$(mktemp -d)
   git mailinfo "$tmp/msg" "$tmp/patch" < "$KIT/patches/$p" > "$tmp/info"
   subject=$(sed -n 's/^Subject: //p' "$tmp/info")
@@ -34,12 +54,16 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
     $G apply --cached "$tmp/patch" || die "series: $p does not apply to the base"
   fi
   for path in $(sed -n "s/^$p: //p" "$KIT/series.map"); do
-    repo_files "$path" | while read -r f; do
-      blob=$($G hash-object -w --no-filters "$REPO/$f")
-      $G update-index --add --cacheinfo "100644,$blob,$f"
+    while read -r f; do
+      add_file "$f" "$i"
       echo "$f" >> "$mapped"
-    done
+    done < <(repo_files "$path")
   done
+  # Files of earlier patches that this one completes.
+  while read -r f; do
+    grep -qxF "$f" "$mapped" || die "series: $f is completed by $p before a patch adds it"
+    add_file "$f" "$i"
+  done < <(awk -F'\t' -v i="$i" '$1 == i { print $2 }' "$later" | sort -u)
   tree=$($G write-tree)
   # The kit's patches carry no real sign-off: the sender's replaces theirs.
   grep -v '^Signed-off-by: ' "$tmp/msg" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tmp/body"
@@ -47,12 +71,13 @@ for p in $(grep -v '^#' "$KIT/patches/series"); do
   sep=echo
   tail -n1 "$tmp/body" | grep -qE '^(Fixes|Cc|Reported-by|Link|Closes): ' && sep=true
   head=$( (echo "$subject"; echo; cat "$tmp/body"; $sep; echo "$SOB") | $G commit-tree "$tree" -p "$head")
+  echo "$head $p" >> "$HB/series.commits"
   rm -rf "$tmp"
 done
 
 # Every overlay file must belong to a patch.
 unmapped=$(repo_files Documentation drivers include rust samples tools | sort | comm -23 - <(sort -u "$mapped"))
-rm -f "$mapped"
+rm -f "$mapped" "$later" "$later.file"
 [ -z "$unmapped" ] || die "series: overlay files not in kit/series.map: $unmapped"
 
 rm -rf "$OUTDIR"
