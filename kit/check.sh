@@ -1,8 +1,10 @@
 #!/bin/bash
 # `make check`: rustfmtcheck, a CLIPPY=1 build, rustdoc, checkpatch --strict on
-# the series, compile-fail tests, and a config matrix: the tree built with the options we use turned
-# off one at a time. Prints every finding in our files; exits non-zero if any.
-# MATRIX="gpio-sim irq-sim" runs only those variants, MATRIX=none skips it.
+# the series, compile-fail tests, a config matrix (the tree built with the options we use turned
+# off one at a time) and a bisect build (the tree built after every patch of the series).
+# Prints every finding in our files; exits non-zero if any.
+# MATRIX="gpio-sim irq-sim" runs only those variants, MATRIX=none skips it; BISECT=none skips
+# the bisect build.
 . "$(dirname "$0")/lib.sh"
 
 fail=0
@@ -119,6 +121,71 @@ if [ "${MATRIX:-all}" != none ]; then
     case " ${MATRIX:-all} " in *" all "*|*" $name "*) ;; *) continue;; esac
     matrix "$name" "$args" "$off" </dev/null || fail=1
   done
+fi
+
+# Bisect build: the work tree is taken through the states of the series, patch by
+# patch, and built after each with the project's config, incrementally in the
+# test build's own objects: only what a patch changes is rebuilt, and the last
+# state is the tree as prepared, so the objects are current again at the end. A
+# build that fails, or warns in a file the series touches, is a finding.
+bisect_build() {
+  local G="git -C $HB/linux" list=$HB/series.commits log=$HB/bisect$SFX.log
+  local final prev c p f st n=0 total t0 t warned touched failed=0
+  [ -s "$list" ] || { echo "bisect: no $list"; return 1; }
+  [ -f "$HOUT/.config" ] || { echo "bisect: no $HOUT/.config"; return 1; }
+  total=$(wc -l < "$list")
+  final=$(tail -n1 "$list" | cut -d' ' -f1)
+  # The tree as prepared must be the series' last state, or the series is not the project.
+  for f in $($G diff --name-only base "$final"); do
+    $G cat-file blob "$final:$f" | cmp -s - "$HB/linux/$f" \
+      || { echo "bisect: $f in the work tree differs from the series"; return 1; }
+  done
+  touched=$($G diff --name-only base "$final" | grep -E '[.](rs|c|h)$' | sed 's/[.]/[.]/g' | paste -sd'|')
+  cp "$HOUT/.config" "$HB/bisect.config"
+  # An interrupted run leaves the tree between states: make prepare restores it.
+  rm -f "$HB/patches.applied"
+  : > "$log"
+  goto() { # $1 -> $2: write the files that differ
+    $G diff --no-renames --name-status "$1" "$2" | while read -r st f; do
+      case "$st" in
+        D) rm -f "$HB/linux/$f";;
+        *) mkdir -p "$(dirname "$HB/linux/$f")"; $G cat-file blob "$2:$f" > "$HB/linux/$f";;
+      esac
+    done
+  }
+  prev=$final
+  while read -r c p; do
+    n=$((n + 1))
+    goto "$prev" "$c"
+    prev=$c
+    cmp -s "$HB/bisect.config" "$HOUT/.config" || cp "$HB/bisect.config" "$HOUT/.config"
+    echo "== $n/$total $p" >> "$log"
+    t0=$(date +%s)
+    if ! in_chroot $KMAKE all >> "$log" 2>&1; then
+      step "check: bisect $n/$total ${p%.patch}: build FAILED after $(($(date +%s) - t0)) s"
+      failed=1
+      break
+    fi
+    t=$(($(date +%s) - t0))
+    warned=$(sed -n "/^== $n\//,\$p" "$log" | grep -E '^ *--> |: warning:' | grep -E "$touched" || true)
+    if [ -n "$warned" ]; then
+      echo "$warned"
+      step "check: bisect $n/$total ${p%.patch}: built in $t s, with warnings"
+      failed=1
+    else
+      step "check: bisect $n/$total ${p%.patch}: built in $t s"
+    fi
+  done < "$list"
+  goto "$prev" "$final"
+  cp "$HB/bisect.config" "$HOUT/.config"
+  [ $failed = 0 ] || return 1
+  # Back at the prepared state: make prepare need not redo it.
+  (cd "$KIT/patches" && cat series $(grep -v '^#' series) | sha256sum) > "$HB/patches.applied"
+}
+
+if [ "${BISECT:-all}" != none ]; then
+  step "check: every patch of the series builds (log: $HB/bisect$SFX.log)"
+  bisect_build </dev/null || fail=1
 fi
 
 [ $fail = 0 ] && step "check: clean" || step "check: findings above"
