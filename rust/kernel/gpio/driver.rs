@@ -400,13 +400,6 @@ impl GpioChip {
     }
 }
 
-crate::define_resource_registry!(
-    /// Every registered Rust GPIO chip, by the name of its gpio device (`gpiochipN`), which
-    /// gpiolib keeps unique while anything holds one of the device's lines: [`provider_of`] finds
-    /// a line's chip through it.
-    GPIO_CHIPS: GpioChip
-);
-
 /// A registered chip: the `struct gpio_chip` and the provider behind it.
 ///
 /// # Invariants
@@ -417,7 +410,8 @@ crate::define_resource_registry!(
 ///   structure) and are not changed while it is registered, except `events`, set before the chip
 ///   is added.
 /// - The operations of `chip` are those of `Adapter<T>` where `T` is the type of the data behind
-///   `provider`.
+///   `provider`. Its `init_valid_mask` is [`init_valid_mask_callback`], which only registrations
+///   give a chip: a chip with that operation is the `chip` of a `Registration`.
 #[pin_data(PinnedDrop)]
 pub(super) struct Registration {
     provider: Provider<GpioChip>,
@@ -586,7 +580,6 @@ fn finish(
     // SAFETY: `gdev_dev` is a registered device; its name is a valid C string.
     let name = unsafe { CStr::from_char_ptr(bindings::dev_name(gdev_dev)) };
     *chip_name = Some(CString::try_from(name)?);
-    this.provider.register(&GPIO_CHIPS, name)?;
     if let Some(sim) = sim {
         // SAFETY: The chip is registered, its gpio device is `gdev_dev`, and `reg` is its pinned
         // registration, which removes what this adds before the chip (`Registration::drop`).
@@ -1058,8 +1051,12 @@ fn split(offset: u32) -> (usize, u32) {
 ///
 /// The handle tells when the chip's driver is unbound ([`Handle::is_revoked`],
 /// [`Handle::wait_revoked`], [`Handle::notify_on_revoke`]); use the line itself through gpiolib.
-/// Returns `ENOENT` if the line's chip is not a registered Rust chip (a C chip, or a Rust chip
-/// already unbound).
+/// Returns `ENOENT` if the line's chip is not a Rust chip or has been removed from gpiolib; while
+/// an unbind is removing it, the handle returned is already revoked.
+///
+/// The chip is found by gpiolib itself (`gpio_device_find()`, which looks at each chip inside
+/// the gpio device's SRCU read section), so this may sleep and costs a walk over the gpio
+/// devices: call it once, where the line is requested, not on a hot path.
 ///
 /// # Examples
 ///
@@ -1074,11 +1071,50 @@ fn split(offset: u32) -> (usize, u32) {
 /// }
 /// ```
 pub fn provider_of(line: &super::consumer::Desc) -> Result<Handle<GpioChip>> {
-    // SAFETY: `line` holds its descriptor, and with it a reference to the descriptor's gpio
-    // device, which keeps the device and its name alive and the name unused by any other device.
-    let name = unsafe {
-        let gdev = bindings::gpiod_to_gpio_device(line.as_raw());
-        CStr::from_char_ptr(bindings::dev_name(bindings::gpio_device_to_device(gdev)))
+    /// What the search looks for, and what it found.
+    struct Lookup {
+        gdev: *mut bindings::gpio_device,
+        found: core::cell::Cell<Option<Handle<GpioChip>>>,
+    }
+
+    /// Matches the Rust chip of the gpio device the lookup names, and takes a handle on it.
+    ///
+    /// # Safety
+    ///
+    /// `data` must point to a `Lookup`; `gc` must be a chip that gpiolib has published, and the
+    /// caller must be inside the SRCU read section of its gpio device (`gpio_device_find()`).
+    unsafe extern "C" fn matches(
+        gc: *mut bindings::gpio_chip,
+        data: *const crate::ffi::c_void,
+    ) -> c_int {
+        // SAFETY: Per the safety requirements `data` points to a `Lookup`.
+        let lookup = unsafe { &*data.cast::<Lookup>() };
+        // SAFETY: Per the safety requirements `gc` is a published chip.
+        let (gdev, valid_mask) = unsafe { ((*gc).gpiodev, (*gc).init_valid_mask) };
+        let ours = init_valid_mask_callback as unsafe extern "C" fn(_, _, _) -> _;
+        if gdev != lookup.gdev || !valid_mask.is_some_and(|f| core::ptr::fn_addr_eq(f, ours)) {
+            return 0;
+        }
+        // SAFETY: By the invariants of `Registration`, a chip with this `init_valid_mask` is the
+        // `chip` of a registration, which is dropped only after `gpiochip_remove()` has
+        // unpublished the chip and waited for the read section the caller is in. Only the
+        // `provider` field is borrowed, which is not changed while the chip is registered.
+        let provider = unsafe { &(*registration_of(gc)).provider };
+        lookup.found.set(Some(provider.handle()));
+        1
+    }
+
+    let lookup = Lookup {
+        // SAFETY: `line` holds its descriptor, and with it a reference to its gpio device.
+        gdev: unsafe { bindings::gpiod_to_gpio_device(line.as_raw()) },
+        found: core::cell::Cell::new(None),
     };
-    GPIO_CHIPS.lookup(name)
+    // SAFETY: `matches` has the signature gpiolib expects and `lookup` outlives the call;
+    // gpiolib calls `matches` for each published chip inside its gpio device's read section.
+    let gdev = unsafe { bindings::gpio_device_find(ptr::from_ref(&lookup).cast(), Some(matches)) };
+    if !gdev.is_null() {
+        // SAFETY: `gpio_device_find()` returned a new reference to `gdev`.
+        unsafe { bindings::gpio_device_put(gdev) };
+    }
+    lookup.found.into_inner().ok_or(ENOENT)
 }
