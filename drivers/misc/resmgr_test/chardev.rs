@@ -94,8 +94,8 @@ use kernel::{
 /// A line the test device got from gpiolib.
 pub(crate) struct TestLine {
     pub(crate) desc: Desc,
-    /// The provider of the line's chip if it was a live Rust chip when the line was got, for
-    /// `WAIT_REVOKED`.
+    /// The provider of the line's chip if it is a Rust chip that gpiolib still served just after
+    /// the line was got (already revoked if its unbind had begun), for `WAIT_REVOKED`.
     pub(crate) chip: Option<Handle<GpioChip>>,
 }
 
@@ -514,12 +514,9 @@ impl ChardevOps for ResmgrTest {
             }
             WAIT_REVOKED => {
                 let line = file.get(uapi::read(arg)?)?.line()?;
-                // A line got while its chip was being bound may have come before the provider
-                // was listed: look again. One got while it was being unbound has none (ENOENT).
-                let chip = match &line.chip {
-                    Some(chip) => chip.clone(),
-                    None => gpio_driver::provider_of(&line.desc)?,
-                };
+                // A C chip's line has no provider, nor has a Rust chip's line got just before
+                // gpiolib removed the chip: neither can get one later.
+                let chip = line.chip.clone().ok_or(ENOENT)?;
                 // Sleep outside this device's access: its own unbind must not wait for us.
                 let (_this, waited) = this.unlocked(|| chip.wait_revoked())?;
                 waited?;

@@ -69,9 +69,10 @@
  * (values are logical, active-low applied): ENODEV once the chip is removed.
  * GET_ATOMIC reads with the non-sleeping call: EAGAIN on a chip that can
  * sleep (both simulators can). WAIT_REVOKED waits for the revocation of the
- * Rust provider of the line's chip, and returns at once if it is revoked;
- * ENOENT if the line has none (a C chip, or a Rust chip got while its driver
- * was being unbound).
+ * Rust provider of the line's chip, and returns at once if it is revoked
+ * (also for a line got while the chip's driver was being unbound); ENOENT if
+ * the line has none (a C chip, or a Rust chip that gpiolib removed between
+ * the line's lookup and its provider's).
  *
  * REG_LOOKUP and CREG_GET take the same structure: name is the regulator's
  * name, index is ignored.
