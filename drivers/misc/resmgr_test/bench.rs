@@ -3,7 +3,18 @@
 //! In-kernel micro-benchmarks (see `RESMGR_TEST_BENCH` in the uAPI header).
 
 use crate::Workers;
-use core::hint::black_box;
+use core::{
+    hint::black_box,
+    mem::ManuallyDrop,
+    ptr::{
+        self,
+        NonNull, //
+    },
+    sync::atomic::{
+        AtomicPtr,
+        Ordering, //
+    },
+};
 use kernel::{
     device::Device,
     gpio::consumer::{
@@ -43,6 +54,7 @@ const REVOKE_N: u64 = 7;
 const SYNC_EXPEDITED: u64 = 8;
 const GPIOD_RS: u64 = 9;
 const GPIOD_C: u64 = 10;
+const SRCU_FAST_PTR: u64 = 11;
 
 /// The most threads of a run (`RESMGR_TEST_BENCH_MAX_THREADS`).
 const MAX_THREADS: u64 = 64;
@@ -58,10 +70,14 @@ const MAX_REVOKE_HANDLES: u64 = 1 << 18;
 /// that the `cond_resched()` between them does not show in the cost of an iteration.
 const CHUNK: u64 = 4096;
 
+/// What [`SRCU_FAST_PTR`] loads: a pointer that is never cleared, as a provider's is until unbind.
+static TARGET: u64 = 7;
+
 /// What the benchmark threads share.
 #[pin_data]
 struct State {
     value: u64,
+    ptr: AtomicPtr<u64>,
     #[pin]
     srcu: Srcu,
     #[pin]
@@ -104,17 +120,31 @@ fn spin_chunk(st: &State, handle: &Handle<u64>, kind: u64, n: u64) {
             let guard = st.fast.read_lock();
             black_box(&guard);
         }),
+        // The access open-coded on the same primitive, as a C user of SRCU-fast writes it for a
+        // pointer that can be cleared: the pair around a load of the pointer and its null test.
+        // No revocable access can do less; what `HANDLE` costs beyond it is the abstraction's.
+        SRCU_FAST_PTR => (0..n).for_each(|_| {
+            let guard = st.fast.read_lock();
+            if let Some(imp) = NonNull::new(st.ptr.load(Ordering::Acquire)) {
+                black_box(imp);
+            }
+            drop(guard);
+        }),
         // What is timed is the access and its drop: the reference is kept, the value is
         // not read (no other kind reads one).
         HANDLE => {
             // The thread's handle as a consumer keeps it while it works: in a local, so that
-            // the shell's address stays in a register, as the SRCU-fast pair's domain does.
-            let handle = handle.clone();
+            // the shell's address stays in a register, as the SRCU-fast pair's domain does. The
+            // local is dropped by value: dropping it in place would take its address, and a
+            // local whose address is taken is reloaded from the stack after each per-CPU
+            // increment (they clobber memory), a load per access that the pair does not pay.
+            let handle = ManuallyDrop::new(handle.clone());
             (0..n).for_each(|_| {
                 if let Ok(guard) = handle.access() {
                     black_box(&*guard);
                 }
-            })
+            });
+            drop(ManuallyDrop::into_inner(handle));
         }
         REVOCABLE => (0..n).for_each(|_| {
             if let Some(guard) = st.revocable.try_access() {
@@ -191,7 +221,7 @@ pub(crate) fn run(dev: &Device, kind: u64, iterations: u64, threads: u64) -> Res
         GPIOD_RS | GPIOD_C if iterations > MAX_ITERATIONS => return Err(EINVAL),
         GPIOD_RS => return gpiod_loop(dev, c"rs", iterations),
         GPIOD_C => return gpiod_loop(dev, c"c", iterations),
-        RAW..=REFCOUNT => {}
+        RAW..=REFCOUNT | SRCU_FAST_PTR => {}
         _ => return Err(EINVAL),
     }
     if threads == 0 || threads > MAX_THREADS || iterations == 0 || iterations > MAX_ITERATIONS {
@@ -203,6 +233,7 @@ pub(crate) fn run(dev: &Device, kind: u64, iterations: u64, threads: u64) -> Res
     let st = Arc::pin_init(
         try_pin_init!(State {
             value: 7,
+            ptr: AtomicPtr::new(ptr::from_ref(&TARGET).cast_mut()),
             srcu <- new_srcu!(),
             fast <- new_srcu_fast!(),
             revocable <- Revocable::new(Ok::<_, Error>(7u64)),

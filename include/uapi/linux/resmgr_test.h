@@ -176,14 +176,14 @@ struct resmgr_test_counters {
  *
  * EINVAL for an unknown kind, for threads outside 1 to
  * RESMGR_TEST_BENCH_MAX_THREADS or iterations outside 1 to
- * RESMGR_TEST_BENCH_MAX_ITERATIONS (kinds RAW to REFCOUNT), and for more than
- * RESMGR_TEST_BENCH_MAX_HANDLES handles (REVOKE_N). GPIOD_RS and GPIOD_C
- * get line 0 of the test device's connection id rs (the gpio_sim_rs chip)
- * or c (the C gpio-sim bank labelled resmgr-test-csim) as an output, and
- * set and read it back `iterations` times on one thread (EINVAL for more);
- * the errors of the lookup are returned. The loops reach a
- * scheduling point (cond_resched()) every few thousand iterations, so that a
- * long run does not hold a CPU on a kernel without forced preemption.
+ * RESMGR_TEST_BENCH_MAX_ITERATIONS (kinds RAW to REFCOUNT, SRCU_FAST_PTR),
+ * and for more than RESMGR_TEST_BENCH_MAX_HANDLES handles (REVOKE_N).
+ * GPIOD_RS and GPIOD_C get line 0 of the test device's connection id rs (the
+ * gpio_sim_rs chip) or c (the C gpio-sim bank labelled resmgr-test-csim) as
+ * an output, and set and read it back `iterations` times on one thread
+ * (EINVAL for more); the errors of the lookup are returned. The loops reach
+ * a scheduling point (cond_resched()) every few thousand iterations, so that
+ * a long run does not hold a CPU on a kernel without forced preemption.
  */
 struct resmgr_test_bench {
 	__u64 kind;
@@ -203,6 +203,7 @@ struct resmgr_test_bench {
 #define RESMGR_TEST_BENCH_SYNC_EXPEDITED 8	/* one expedited grace period */
 #define RESMGR_TEST_BENCH_GPIOD_RS	9	/* set+get of line rs/0 through gpiolib */
 #define RESMGR_TEST_BENCH_GPIOD_C	10	/* set+get of line c/0 through gpiolib */
+#define RESMGR_TEST_BENCH_SRCU_FAST_PTR	11	/* srcu-fast pair around a checked load */
 
 #define RESMGR_TEST_BENCH_MAX_THREADS		64
 #define RESMGR_TEST_BENCH_MAX_ITERATIONS	100000000
