@@ -1095,10 +1095,9 @@ pub fn provider_of(line: &super::consumer::Desc) -> Result<Handle<GpioChip>> {
         if gdev != lookup.gdev || !valid_mask.is_some_and(|f| core::ptr::fn_addr_eq(f, ours)) {
             return 0;
         }
-        // SAFETY: By the invariants of `Registration`, a chip with this `init_valid_mask` is the
-        // `chip` of a registration, which is dropped only after `gpiochip_remove()` has
-        // unpublished the chip and waited for the read section the caller is in. Only the
-        // `provider` field is borrowed, which is not changed while the chip is registered.
+        // SAFETY: This chip is a `Registration`'s (type invariants), dropped only after
+        // `gpiochip_remove()` waited for the read section we are in; only `provider` is
+        // borrowed, and it does not change while the chip is registered.
         let provider = unsafe { &(*registration_of(gc)).provider };
         lookup.found.set(Some(provider.handle()));
         1
