@@ -103,8 +103,13 @@ use crate::{
     types::Opaque,
 };
 use core::{
+    ffi::c_void,
     marker::PhantomData,
-    ptr, //
+    ptr,
+    sync::atomic::{
+        AtomicPtr,
+        Ordering, //
+    },
 };
 
 /// The direction of a GPIO line.
@@ -412,9 +417,15 @@ impl GpioChip {
 /// - The operations of `chip` are those of `Adapter<T>` where `T` is the type of the data behind
 ///   `provider`. Its `init_valid_mask` is [`init_valid_mask_callback`], which only registrations
 ///   give a chip: a chip with that operation is the `chip` of a `Registration`.
+/// - `data` is null or points to the data behind `provider`; it is cleared before `provider` is
+///   revoked, which the destructor alone does, and the data is only dropped once that revocation
+///   has removed the chip.
 #[pin_data(PinnedDrop)]
 pub(super) struct Registration {
     provider: Provider<GpioChip>,
+    // The data, for the chip's callbacks: one load from the chip instead of three (the shell,
+    // its implementation, the box inside it).
+    data: AtomicPtr<c_void>,
     label: CString,
     _names: KVec<Option<CString>>,
     name_ptrs: KVec<*const c_char>,
@@ -489,6 +500,8 @@ pub(super) fn register_inner<T: GpioChipOps>(
     // SAFETY: Unpinned only to be unsized; the data is never moved out of its box (see the type
     // invariants of the box's holder).
     let imp: KBox<T> = unsafe { Pin::into_inner_unchecked(imp) };
+    // The box's contents stay where they are when the box moves into the provider.
+    let data: *const T = &*imp;
     // INVARIANT: The data is a `T`, and the chip gets the operations of `Adapter<T>` below.
     let provider = Provider::new(GpioChip { imp })?;
 
@@ -509,6 +522,8 @@ pub(super) fn register_inner<T: GpioChipOps>(
         dev,
         try_pin_init!(Registration {
             provider,
+            // INVARIANT: The data behind `provider`, which nothing has revoked yet.
+            data: AtomicPtr::new(data.cast_mut().cast()),
             label: config.label,
             _names: names,
             name_ptrs,
@@ -613,6 +628,8 @@ impl PinnedDrop for Registration {
             sim.remove();
         }
         let chip = this.chip.get();
+        // From here the callbacks answer `ENODEV`, as the shell's readers will.
+        this.data.store(ptr::null_mut(), Ordering::Relaxed);
         // The fence, with the chip's removal inside it. The removal waits for gpiolib's readers
         // while a worker waits for ours, and the data is dropped after both.
         this.provider.shell().revoke_during(|| {
@@ -625,10 +642,11 @@ impl PinnedDrop for Registration {
 
 /// The chip operations of driver type `T`, for gpiolib.
 ///
-/// Every callback finds the driver's data without entering the provider's shell: gpiolib calls
-/// a chip's operations only while adding it or inside its SRCU read section of the gpio device
-/// with the chip published, and the shell's revocation runs `gpiochip_remove()`, which
-/// unpublishes the chip and waits for those sections, before the data is dropped.
+/// Every callback finds the driver's data through the registration's copy of its pointer,
+/// without entering the provider's shell: gpiolib calls a chip's operations only while adding it
+/// or inside its SRCU read section of the gpio device with the chip published, and the shell's
+/// revocation runs `gpiochip_remove()`, which unpublishes the chip and waits for those sections,
+/// before the data is dropped.
 struct Adapter<T: GpioChipOps>(PhantomData<T>);
 
 impl<T: GpioChipOps> Adapter<T> {
@@ -667,23 +685,26 @@ impl<T: GpioChipOps> Adapter<T> {
         offset: c_uint,
         f: impl FnOnce(&T, &Device<Bound>, &Events) -> Result<R>,
     ) -> Result<R> {
+        // gpiolib passes the offsets of its descriptors, below the chip's line count, as
+        // `GpioChipOps` promises its methods.
         // SAFETY: Per the function's safety requirements `gc` is a registered chip.
-        if offset >= c_uint::from(unsafe { (*gc).ngpio }) {
-            return Err(EINVAL);
-        }
+        debug_assert!(offset < c_uint::from(unsafe { (*gc).ngpio }));
         // SAFETY: Per the function's safety requirements `gc` is the `chip` field of a
         // registration.
         let reg = unsafe { registration_of(gc) };
-        // SAFETY: `provider` and `events` are initialised before `chip` and live as long as the
+        // SAFETY: `data` and `events` are initialised before `chip` and live as long as the
         // registration; only the fields are borrowed, never the (possibly still initialising)
         // whole structure.
-        let (provider, events) = unsafe { (&(*reg).provider, &(*reg).events) };
-        // SAFETY: Per the safety requirements this runs while the chip is being added (before
-        // any revocation) or inside gpiolib's read section, which the revocation waits for
-        // (`gpiochip_remove()` inside it) before it drops the data.
-        let chip = unsafe { provider.shell().access_unchecked() }?;
-        // SAFETY: By the type invariants of `Registration` the data is a `T`.
-        let imp = unsafe { chip.imp::<T>() };
+        let (data, events) = unsafe { (&(*reg).data, &(*reg).events) };
+        let imp = data.load(Ordering::Acquire);
+        if imp.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: By the type invariants of `Registration` a non-null `data` is the `T` behind
+        // the provider, dropped only after the revocation has removed the chip. Per the safety
+        // requirements this runs while the chip is being added (before any revocation) or inside
+        // gpiolib's read section, which that removal waits for.
+        let imp = unsafe { &*imp.cast::<T>() };
         // SAFETY: The chip's parent is the device it was registered for, bound until its
         // unbind removes the chip, which waits for this call (see above).
         let dev = unsafe { crate::resmgr::bound_device((*gc).parent) };
