@@ -912,6 +912,7 @@ impl<T: GpioChipOps> Adapter<T> {
 ///
 /// `mask` must hold a bit for each of the chip's `ngpio` lines and stay valid and unchanged for
 /// the returned lifetime.
+#[inline]
 unsafe fn mask_words<'a>(ngpio: u16, mask: *const c_ulong) -> &'a [c_ulong] {
     let nwords = usize::from(ngpio).div_ceil(c_ulong::BITS as usize);
     // SAFETY: Per the safety requirements `mask` holds `ngpio` bits, `nwords` words.
