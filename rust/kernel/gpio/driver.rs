@@ -700,10 +700,8 @@ impl<T: GpioChipOps> Adapter<T> {
         if imp.is_null() {
             return Err(ENODEV);
         }
-        // SAFETY: By the type invariants of `Registration` a non-null `data` is the `T` behind
-        // the provider, dropped only after the revocation has removed the chip. Per the safety
-        // requirements this runs while the chip is being added (before any revocation) or inside
-        // gpiolib's read section, which that removal waits for.
+        // SAFETY: A non-null `data` is the provider's `T` (type invariants), dropped only once
+        // the revocation has removed the chip, which waits for this call (safety requirements).
         let imp = unsafe { &*imp.cast::<T>() };
         // SAFETY: The chip's parent is the device it was registered for, bound until its
         // unbind removes the chip, which waits for this call (see above).
