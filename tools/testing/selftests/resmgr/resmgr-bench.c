@@ -468,6 +468,15 @@ static void unbind_latency(double sync_us)
  * The medians of the paired P1 runs: of @num / @den over the rounds, printed
  * with the lowest and the highest.
  */
+/* Sorts the @n ratios, prints their median and range as @what's, returns the median. */
+static double print_median(const char *what, double *ratio, int n)
+{
+	qsort(ratio, n, sizeof(ratio[0]), cmp_double);
+	printf("  %-44s %6.3f (lowest %.3f, highest %.3f)\n", what, ratio[n / 2], ratio[0],
+	       ratio[n - 1]);
+	return ratio[n / 2];
+}
+
 static double p1_median(const char *what, double (*v)[P1_KINDS], int num, int den)
 {
 	double ratio[P1_ROUNDS];
@@ -475,10 +484,7 @@ static double p1_median(const char *what, double (*v)[P1_KINDS], int num, int de
 
 	for (round = 0; round < P1_ROUNDS; round++)
 		ratio[round] = v[round][num] / v[round][den];
-	qsort(ratio, P1_ROUNDS, sizeof(ratio[0]), cmp_double);
-	printf("  %-44s %6.3f (lowest %.3f, highest %.3f)\n", what, ratio[P1_ROUNDS / 2],
-	       ratio[0], ratio[P1_ROUNDS - 1]);
-	return ratio[P1_ROUNDS / 2];
+	return print_median(what, ratio, P1_ROUNDS);
 }
 
 #define P1_SCALE_ROUNDS	21
@@ -508,10 +514,7 @@ static double p1_scaling(const char *what, int kind, int cpus, unsigned long lon
 		}
 		ratio[round] = (t[0][1] / t[0][0]) / (t[1][1] / t[1][0]);
 	}
-	qsort(ratio, P1_SCALE_ROUNDS, sizeof(ratio[0]), cmp_double);
-	printf("  %-44s %6.3f (lowest %.3f, highest %.3f)\n", what, ratio[P1_SCALE_ROUNDS / 2],
-	       ratio[0], ratio[P1_SCALE_ROUNDS - 1]);
-	return ratio[P1_SCALE_ROUNDS / 2];
+	return print_median(what, ratio, P1_SCALE_ROUNDS);
 }
 
 int main(int argc, char **argv)
